@@ -1,0 +1,1 @@
+"""Keeps Facebook customer-list Custom Audiences equal to customer segments."""
