@@ -25,8 +25,12 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("DESTINATIONS_CONTAINER", "destinations", "Blob container of destinations."),
-    Setting("SEGMENTS_CONTAINER", "segments", "Blob container the segments are read from."),
+    Setting(
+        "DESTINATIONS_CONTAINER", "destinations", "Blob container of destinations."
+    ),
+    Setting(
+        "SEGMENTS_CONTAINER", "segments", "Blob container the segments are read from."
+    ),
     Setting("RUNS_CONTAINER", "export-runs", "Blob container of run logs."),
     Setting("SNAPSHOTS_CONTAINER", "snapshots", "Blob container of hashed snapshots."),
     Setting(
@@ -95,7 +99,9 @@ class Settings:
     def __getitem__(self, name: str) -> str:
         return self.values[name]
 
-    def integer(self, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    def integer(
+        self, name: str, *, minimum: int = 1, maximum: int | None = None
+    ) -> int:
         raw = self.values[name]
         try:
             number = int(raw)

@@ -1,0 +1,305 @@
+"""Segment files: naming, listing, splitting into batches and reading a batch.
+
+A segment is one blob, or every blob under a prefix (a name ending in `/`), in the
+segments container. Each blob is CSV (header row, UTF-8 with or without BOM, RFC 4180
+quoting) or JSON Lines, optionally gzip-compressed, one profile per row.
+
+Splitting never holds a file in memory: one streaming pass finds where every batch of
+rows starts (byte offset and row number), respecting quoted fields that contain line
+breaks, so a worker can later read exactly its slice with one ranged read and name the
+row of any error. Gzip cannot be read by range, so a gzip blob is decompressed once into
+a working copy beside it during that same pass; the copy is deleted when the run ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+# A field this long is not a profile attribute; the row is skipped rather than parsed.
+MAX_FIELD_CHARS = 65_536
+WORK_SUFFIX = ".exportwork"
+_CHUNK = 4 * 1024 * 1024
+_SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/ =]{0,1023}$")
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+def check_segment_name(name: object) -> str | None:
+    """Why a segment name is unsafe or malformed, or None when it is fine."""
+    if not isinstance(name, str) or not name:
+        return "must be a blob name or a prefix ending in /"
+    if "://" in name or name.startswith("/") or "\\" in name:
+        return "must be a name inside the segments container, not a URL or path"
+    if any(part in ("..", ".") for part in name.split("/")) or "//" in name:
+        return "must not contain . or .. path parts"
+    if not _SEGMENT_NAME.match(name):
+        return "may hold only letters, digits, spaces and . _ - = /"
+    return None
+
+
+def file_format(blob_name: str) -> tuple[str, bool]:
+    """('csv' or 'jsonl', gzipped) from the blob's name."""
+    name = blob_name.lower()
+    gzipped = name.endswith(".gz")
+    if gzipped:
+        name = name[:-3]
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl", gzipped
+    return "csv", gzipped
+
+
+def list_segment_blobs(container_client, segment: str) -> list[str]:
+    """The blobs that make up a segment, in name order; empty if none exist."""
+    if not segment.endswith("/"):
+        blob = container_client.get_blob_client(segment)
+        return [segment] if blob.exists() else []
+    names = container_client.list_blob_names(name_starts_with=segment)
+    return sorted(
+        n for n in names if not n.endswith(WORK_SUFFIX) and not n.endswith("/")
+    )
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Where one batch's rows lie in a (plain, uncompressed) blob."""
+
+    start: int
+    end: int
+    first_row: int
+    rows: int
+
+
+class RecordSplitter:
+    """Finds record boundaries in a byte stream fed chunk by chunk.
+
+    A line break ends a CSV record only outside quotes; a quote inside a quoted field
+    is doubled, so counting quotes' parity per line is enough (RFC 4180). JSON Lines
+    escapes line breaks, so every line break ends a record.
+    """
+
+    def __init__(self, fmt: str):
+        self.quoted = fmt == "csv"
+        self.in_quotes = False
+        self.offset = 0  # bytes consumed so far
+
+    def ends(self, chunk: bytes) -> Iterator[int]:
+        """Absolute offsets just past each record that ends in this chunk."""
+        base = self.offset
+        self.offset += len(chunk)
+        if not self.quoted or (not self.in_quotes and b'"' not in chunk):
+            yield from _newline_ends(chunk, base)
+            return
+        position = 0
+        for line in chunk.split(b"\n")[:-1]:
+            position += len(line) + 1
+            if line.count(b'"') % 2:
+                self.in_quotes = not self.in_quotes
+            if not self.in_quotes:
+                yield base + position
+        tail = chunk[position:]
+        if tail.count(b'"') % 2:
+            self.in_quotes = not self.in_quotes
+
+    def finish(self, last_end: int) -> Iterator[int]:
+        """The last record when the stream does not end with a line break."""
+        if self.offset > last_end:
+            yield self.offset
+
+
+def _newline_ends(chunk: bytes, base: int) -> Iterator[int]:
+    find = chunk.find
+    position = find(b"\n")
+    while position >= 0:
+        yield base + position + 1
+        position = find(b"\n", position + 1)
+
+
+def plan_slices(
+    chunks: Iterable[bytes], fmt: str, rows_per_batch: int
+) -> Iterator[Slice | int]:
+    """First the header's end (CSV: the byte after the header row; JSON Lines: 0),
+    then batches of `rows_per_batch` records. Rows are numbered from 1 after the
+    header; a blank line keeps its number and is skipped when the slice is read."""
+    ends = _all_ends(RecordSplitter(fmt), chunks)
+    header_end = 0
+    if fmt == "csv":
+        header_end = next(ends, None)
+        if header_end is None:
+            return
+    yield header_end
+    start = last_end = header_end
+    first_row = 1
+    count = 0
+    for end in ends:
+        count += 1
+        last_end = end
+        if count == rows_per_batch:
+            yield Slice(start, end, first_row, count)
+            start, first_row, count = end, first_row + count, 0
+    if count:
+        yield Slice(start, last_end, first_row, count)
+
+
+def _all_ends(splitter: RecordSplitter, chunks: Iterable[bytes]) -> Iterator[int]:
+    last_end = 0
+    for chunk in chunks:
+        for end in splitter.ends(chunk):
+            last_end = end
+            yield end
+    yield from splitter.finish(last_end)
+
+
+def gunzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Decompress a gzip stream (several members allowed) chunk by chunk."""
+    decompressor = zlib.decompressobj(wbits=31)
+    for chunk in chunks:
+        while chunk:
+            data = decompressor.decompress(chunk, _CHUNK)
+            chunk = decompressor.unconsumed_tail
+            if data:
+                yield data
+            if decompressor.eof:
+                chunk = decompressor.unused_data + chunk
+                decompressor = zlib.decompressobj(wbits=31)
+    tail = decompressor.flush()
+    if tail:
+        yield tail
+
+
+def strip_bom(header: bytes) -> bytes:
+    return header[3:] if header.startswith(b"\xef\xbb\xbf") else header
+
+
+def parse_header(header: bytes, blob_name: str) -> list[str]:
+    """CSV column names; raises ValueError naming the file when unusable."""
+    try:
+        text = strip_bom(header).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{blob_name}: the header row is not UTF-8") from None
+    columns = next(csv.reader(io.StringIO(text)), [])
+    columns = [column.strip() for column in columns]
+    if not columns or not any(columns):
+        raise ValueError(f"{blob_name}: the file has no header row")
+    return columns
+
+
+@dataclass
+class RowProblem:
+    """A row that could not be used: its number, why, and which column."""
+
+    row: int
+    reason: str
+    column: str | None = None
+
+    def describe(self, blob_name: str) -> str:
+        where = f"{blob_name} row {self.row}"
+        if self.column:
+            where += f" column {self.column!r}"
+        return f"{where}: {_REASONS[self.reason]}"
+
+
+_REASONS = {
+    "bad_utf8": "not valid UTF-8",
+    "wrong_column_count": "number of fields differs from the header",
+    "field_too_long": f"a field is longer than {MAX_FIELD_CHARS} characters",
+    "bad_json": "not a JSON object",
+}
+
+
+def read_rows(
+    data: bytes, fmt: str, columns: list[str] | None, first_row: int
+) -> Iterator[dict[str, str] | RowProblem]:
+    """The rows of one slice as column -> text, or a RowProblem for unusable rows."""
+    if fmt == "csv":
+        fast = _csv_rows_fast(data, columns, first_row)
+        if fast is not None:
+            yield from fast
+            return
+    reader = _csv_row if fmt == "csv" else _json_row
+    for row, record in enumerate(_split_records(data, fmt), start=first_row):
+        if record.strip(b"\r\n"):
+            yield reader(record, columns, row)
+
+
+def _csv_rows_fast(data: bytes, columns: list[str], first_row: int) -> list | None:
+    """One csv pass over a slice that decodes cleanly (the csv module yields one
+    list per record, blank lines included, so numbering matches the plan); None sends
+    the slice down the record-by-record path, which can name the rows that are not
+    UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    rows = []
+    width = len(columns)
+    reader = csv.reader(io.StringIO(text))
+    for row, fields in enumerate(reader, start=first_row):
+        if not fields:
+            continue
+        if len(fields) != width:
+            rows.append(RowProblem(row, "wrong_column_count"))
+        elif max(map(len, fields)) > MAX_FIELD_CHARS:
+            rows.append(_too_long(columns, fields, row))
+        else:
+            rows.append(dict(zip(columns, fields, strict=True)))
+    return rows
+
+
+def _too_long(columns: list[str], fields: list[str], row: int) -> RowProblem:
+    column = next(
+        c for c, v in zip(columns, fields, strict=True) if len(v) > MAX_FIELD_CHARS
+    )
+    return RowProblem(row, "field_too_long", column)
+
+
+def _split_records(data: bytes, fmt: str) -> list[bytes]:
+    splitter = RecordSplitter(fmt)
+    records, start = [], 0
+    for end in _all_ends(splitter, [data]):
+        records.append(data[start:end])
+        start = end
+    return records
+
+
+def _decode(record: bytes, row: int) -> str | RowProblem:
+    try:
+        return record.decode("utf-8")
+    except UnicodeDecodeError:
+        return RowProblem(row, "bad_utf8")
+
+
+def _csv_row(record: bytes, columns: list[str], row: int) -> dict | RowProblem:
+    text = _decode(record, row)
+    if isinstance(text, RowProblem):
+        return text
+    fields = next(csv.reader(io.StringIO(text)), [])
+    if len(fields) != len(columns):
+        return RowProblem(row, "wrong_column_count")
+    if max(map(len, fields)) > MAX_FIELD_CHARS:
+        return _too_long(columns, fields, row)
+    return dict(zip(columns, fields, strict=True))
+
+
+def _json_row(record: bytes, columns: list[str] | None, row: int) -> dict | RowProblem:
+    text = _decode(record, row)
+    if isinstance(text, RowProblem):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return RowProblem(row, "bad_json")
+    if not isinstance(document, dict):
+        return RowProblem(row, "bad_json")
+    profile = {}
+    for column, value in document.items():
+        text_value = "" if value is None else str(value)
+        if len(text_value) > MAX_FIELD_CHARS:
+            return RowProblem(row, "field_too_long", column)
+        profile[column] = text_value
+    return profile
