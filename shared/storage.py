@@ -156,3 +156,26 @@ def write_json(
     except ResourceExistsError:
         return False
     return True
+
+
+_prepared: set[tuple] = set()
+
+
+def prepare(settings) -> None:
+    """Create the containers and queues the app uses, once per process; in Azure
+    the deployment has created them already and this costs a few calls."""
+    key = _storage_key() + tuple(settings.values.items())
+    if key in _prepared:
+        return
+    for name in ("DESTINATIONS", "SEGMENTS", "RUNS", "SNAPSHOTS", "STATE"):
+        ensure_container(settings[f"{name}_CONTAINER"])
+    for name in ("EXPORT_REQUESTS_QUEUE", "EXPORT_BATCHES_QUEUE"):
+        ensure_queue(settings[name])
+        ensure_queue(settings[name] + "-poison")
+    _prepared.add(key)
+
+
+def reset_clients() -> None:
+    """Forget cached clients, e.g. in a forked process that must not share sockets."""
+    _cached_blob_service.cache_clear()
+    _cached_queue_service.cache_clear()

@@ -1,0 +1,199 @@
+"""The planner: checks a destination, then splits its segment into batch messages.
+
+It runs once per export request (queue trigger). Before anything is sent it makes
+sure the run may go ahead: the destination is valid, consent is recorded, a token is
+there and the audience is usable. It then takes the segment's lock, so two runs of one
+destination and segment never overlap, and streams each file once to enqueue one
+message per batch. The last of the batch outcomes closes the run (`runs`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+
+from shared import clock, destinations, exports, locks, runs, segments, storage
+from shared.audiences import ensure_audience
+from shared.errors import DestinationError, InvalidInput, StopRun
+from shared.messages import BatchMessage, ExportRequest, decode, encode
+from shared.secrets import store
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# While another run of the same segment holds the lock, look again this much later.
+LOCK_RETRY_SECONDS = 60
+MAX_LOCK_DEFERRALS = 240  # four hours of waiting, then the request gives up
+HEADER_LIMIT = 1024 * 1024
+STOP_CHECK_EVERY = 50  # batches between looks for a stop marker
+
+
+def plan_export(settings: Settings, text: str) -> None:
+    request = decode(ExportRequest, text)
+    run = runs.read(settings, request.run)
+    if run is None or run.get("status") in runs.TERMINAL or run.get("batches_total"):
+        log.info("run %s already planned or ended; request ignored", request.run)
+        return
+    try:
+        destination = destinations.load(settings, request.destination)
+    except DestinationError as exc:
+        runs.fail(settings, request.run, str(exc))
+        return
+    if destination.consent is None:
+        runs.fail(settings, request.run, exports.NO_CONSENT.format(destination.id))
+        return
+    lease_id, holder = locks.acquire(
+        settings, destination.id, request.segment, request.run
+    )
+    if holder and holder != request.run:
+        _wait_for(settings, request, holder)
+        return
+    try:
+        _plan(settings, request, destination, run, lease_id)
+    except StopRun as exc:
+        runs.fail(settings, request.run, str(exc), exc.code)
+    except InvalidInput as exc:
+        runs.fail(settings, request.run, str(exc))
+    if lease_id and runs.read(settings, request.run)["status"] in runs.TERMINAL:
+        locks.release(settings, destination.id, request.segment, lease_id)
+
+
+def _wait_for(settings: Settings, request: ExportRequest, holder: str) -> None:
+    if request.deferrals >= MAX_LOCK_DEFERRALS:
+        runs.fail(settings, request.run, f"run {holder} of this segment never ended")
+        return
+    runs.update(settings, request.run, message=f"waiting for run {holder} to end")
+    later = ExportRequest(**{**request.__dict__, "deferrals": request.deferrals + 1})
+    exports.enqueue_request(settings, later, delay=LOCK_RETRY_SECONDS)
+    log.info("run %s waits for run %s of the same segment", request.run, holder)
+
+
+def _plan(
+    settings: Settings, request: ExportRequest, destination, run: dict, lease_id
+) -> None:
+    token = store(settings).access_token(destination)
+    audience_id = ensure_audience(settings, destination, token)
+    container = storage.container(settings["SEGMENTS_CONTAINER"])
+    names = segments.list_segment_blobs(container, request.segment)
+    if not names:
+        raise InvalidInput(
+            f"segment {request.segment!r} not found in container "
+            f"{settings['SEGMENTS_CONTAINER']!r}"
+        )
+    run.update(
+        status="running",
+        started_at=clock.now_iso(),
+        audience_id=audience_id,
+        ad_account=destination.ad_account,
+        config=destination.to_document(),
+        lock_lease=lease_id or run.get("lock_lease"),
+        message=None,
+    )
+    runs.create(settings, run)
+    log.info("run %s planning %s files", request.run, len(names))
+    planned = _plan_files(settings, run, container, names)
+    run.update(planned)
+    runs.create(settings, run)
+    log.info("run %s planned %s batches", request.run, run["batches_total"])
+    runs.finish_if_complete(settings, request.run, exports.on_finish(settings))
+
+
+def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> dict:
+    queue = storage.queue(settings["EXPORT_BATCHES_QUEUE"])
+    files, work_blobs, errors = [], [], []
+    seq = rows = 0
+    for index, name in enumerate(names):
+        plan = _FilePlan(settings, run["run_id"], container, name)
+        try:
+            for piece in plan.slices():
+                seq += 1
+                rows += piece.rows
+                _send_batch(queue, run["run_id"], seq, index, plan.read_blob, piece)
+                if seq % STOP_CHECK_EVERY == 0 and runs.stopped(
+                    settings, run["run_id"]
+                ):
+                    break
+        except ValueError as exc:
+            errors.append({"file": name, "message": str(exc)})
+        files.append({"blob": name, "format": plan.fmt, "columns": plan.columns})
+        if plan.read_blob != name:
+            work_blobs.append(plan.read_blob)
+    return {
+        "files": files,
+        "work_blobs": work_blobs,
+        "batches_total": seq,
+        "rows_planned": rows,
+        "errors": errors,
+    }
+
+
+def _send_batch(queue, run_id: str, seq: int, index: int, blob: str, piece) -> None:
+    message = BatchMessage(
+        run=run_id,
+        seq=seq,
+        file=index,
+        blob=blob,
+        start=piece.start,
+        end=piece.end,
+        first_row=piece.first_row,
+        rows=piece.rows,
+    )
+    queue.send_message(encode(message))
+
+
+class _FilePlan:
+    """Streams one segment file once, finding its header and batch boundaries."""
+
+    def __init__(self, settings: Settings, run_id: str, container, name: str):
+        self.settings = settings
+        self.container = container
+        self.name = name
+        self.fmt, self.gzipped = segments.file_format(name)
+        self.read_blob = (
+            f"{name}.{run_id}{segments.WORK_SUFFIX}" if self.gzipped else name
+        )
+        self.columns: list[str] | None = None
+        self._head = bytearray()
+
+    def slices(self) -> Iterator[segments.Slice]:
+        stream = self._keep_head(self._chunks())
+        pieces = segments.plan_slices(stream, self.fmt, self.settings.batch_rows)
+        header_end = next(pieces, None)
+        if header_end is None:
+            raise ValueError(f"{self.name}: the file is empty")
+        if self.fmt == "csv":
+            if header_end > HEADER_LIMIT:
+                raise ValueError(f"{self.name}: the header row is over 1 MiB")
+            self.columns = segments.parse_header(
+                bytes(self._head[:header_end]), self.name
+            )
+        if not self.gzipped:
+            yield from pieces
+            return
+        collected = list(pieces)  # a working copy must be complete before it is read
+        self._commit_work_copy()
+        yield from collected
+
+    def _chunks(self) -> Iterator[bytes]:
+        raw = self.container.download_blob(self.name, max_concurrency=2).chunks()
+        if not self.gzipped:
+            yield from raw
+            return
+        self._blocks: list[str] = []
+        work = self.container.get_blob_client(self.read_blob)
+        for data in segments.gunzip_chunks(raw):
+            block_id = base64.b64encode(f"{len(self._blocks):08d}".encode()).decode()
+            work.stage_block(block_id, data)
+            self._blocks.append(block_id)
+            yield data
+
+    def _commit_work_copy(self) -> None:
+        work = self.container.get_blob_client(self.read_blob)
+        work.commit_block_list(self._blocks)
+
+    def _keep_head(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            if len(self._head) < HEADER_LIMIT:
+                self._head += chunk[: HEADER_LIMIT - len(self._head)]
+            yield chunk
