@@ -33,4 +33,4 @@ def current() -> Clock:
 
 
 def now_iso() -> str:
-    return _current.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+    return _current.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
