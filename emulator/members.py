@@ -1,0 +1,180 @@
+"""Audience members as 64-bit keys, stored compactly enough for 10 million of them.
+
+A member key is blake2b (digest size 8, read as a big-endian integer) of the row's
+identifying (key, value) pairs: the non-empty values of every schema key except the
+DATA_PROCESSING_OPTIONS columns (flags about the row, not identifiers), sorted by key
+name and encoded in UTF-8 as `KEY\\x1fvalue` joined with `\\x1e`. Column order therefore
+does not change a member's key, and add and remove of byte-identical rows meet on it.
+
+`MemberSet` keeps one sorted, duplicate-free numpy `uint64` array (8 bytes a member) and
+a log of the changes not yet folded into it, also as `uint64` arrays. The log is folded
+in order once it outgrows a quarter of the array, or when the set is read, so a
+10,000-row request costs well under a millisecond and memory stays near 8 bytes a
+member (16 for a moment while folding). A Python set would cost about 70 bytes a member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+_NOT_IDENTITY_PREFIX = "DATA_PROCESSING_OPTIONS"
+_PAIR_SEPARATOR = "\x1e"
+_KEY_SEPARATOR = "\x1f"
+# Fold the change log once it holds this many keys or a quarter of the members: the
+# fold copies the whole array, so folding rarely keeps its cost per key small.
+_MIN_LOG_KEYS = 1 << 18
+_LOG_SHARE = 4
+_EMPTY = np.empty(0, dtype=np.uint64)
+
+
+def identity_order(schema: Sequence[str]) -> list[tuple[str, int]]:
+    """(prefix, column) of the identifying columns, sorted by key name."""
+    columns = [
+        (key, column)
+        for column, key in enumerate(schema)
+        if not key.startswith(_NOT_IDENTITY_PREFIX)
+    ]
+    return [(key + _KEY_SEPARATOR, column) for key, column in sorted(columns)]
+
+
+def key_from_order(order: list[tuple[str, int]], row: Sequence[str]) -> int | None:
+    """Key of a row given `identity_order(schema)`; None if it holds no identifier."""
+    pairs = [prefix + row[column] for prefix, column in order if row[column]]
+    if not pairs:
+        return None
+    text = _PAIR_SEPARATOR.join(pairs).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def member_key(schema: list[str], row: list[str]) -> int:
+    """The member key of one payload row (see the module docstring)."""
+    key = key_from_order(identity_order(schema), row)
+    if key is None:
+        raise ValueError("the row holds no identifier")
+    return key
+
+
+def fingerprint(keys: Iterable[int]) -> dict:
+    """Fingerprint of a collection of keys, duplicates counted once.
+
+    `{"count": n, "sum": hex of the sum mod 2**64, "xor": hex}`, 16 hex digits each.
+    """
+    members = MemberSet()
+    for chunk in _chunks(keys, 1 << 20):
+        members.add(chunk)
+    return members.fingerprint()
+
+
+class MemberSet:
+    """The member keys of one audience; not thread-safe (callers hold a lock)."""
+
+    def __init__(self) -> None:
+        self._keys = _EMPTY
+        self._log: list[tuple[bool, np.ndarray]] = []
+        self._log_size = 0
+
+    def add(self, keys: Iterable[int]) -> None:
+        self._record(True, keys)
+
+    def remove(self, keys: Iterable[int]) -> None:
+        self._record(False, keys)
+
+    def __len__(self) -> int:
+        self._fold()
+        return len(self._keys)
+
+    def __contains__(self, key: int) -> bool:
+        self._fold()
+        position = int(np.searchsorted(self._keys, np.uint64(key)))
+        return position < len(self._keys) and int(self._keys[position]) == key
+
+    def __iter__(self) -> Iterator[int]:
+        self._fold()
+        return iter(self._keys.tolist())
+
+    def first(self, limit: int) -> list[int]:
+        """The `limit` smallest keys, ascending."""
+        self._fold()
+        return self._keys[:limit].tolist()
+
+    def fingerprint(self) -> dict:
+        self._fold()
+        total = int(self._keys.sum(dtype=np.uint64)) if len(self._keys) else 0
+        xor = int(np.bitwise_xor.reduce(self._keys)) if len(self._keys) else 0
+        return {"count": len(self._keys), "sum": f"{total:016x}", "xor": f"{xor:016x}"}
+
+    def _record(self, present: bool, keys: Iterable[int]) -> None:
+        chunk = _as_array(keys)
+        if not len(chunk):
+            return
+        self._log.append((present, chunk))
+        self._log_size += len(chunk)
+        if self._log_size > max(_MIN_LOG_KEYS, len(self._keys) // _LOG_SHARE):
+            self._fold()
+
+    def _fold(self) -> None:
+        """Apply the logged changes in order, a run of adds or removes at a time."""
+        log, self._log, self._log_size = self._log, [], 0
+        start = 0
+        while start < len(log):
+            present = log[start][0]
+            end = start
+            while end < len(log) and log[end][0] is present:
+                end += 1
+            changed = _sorted_unique([chunk for _, chunk in log[start:end]])
+            if present:
+                self._keys = _union(self._keys, changed)
+            else:
+                self._keys = _difference(self._keys, changed)
+            start = end
+
+
+def _as_array(keys: Iterable[int]) -> np.ndarray:
+    if isinstance(keys, np.ndarray):
+        return keys.astype(np.uint64, copy=False)
+    if not isinstance(keys, (list, tuple)):
+        keys = list(keys)
+    return np.array(keys, dtype=np.uint64)
+
+
+def _sorted_unique(chunks: list[np.ndarray]) -> np.ndarray:
+    # np.sort and a neighbour mask: several times faster than np.unique here.
+    keys = np.sort(np.concatenate(chunks))
+    keep = np.empty(len(keys), dtype=bool)
+    keep[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
+
+
+def _positions(members: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Insertion positions of sorted `keys` in `members`, and which are present."""
+    positions = np.searchsorted(members, keys)
+    if not len(members):
+        return positions, np.zeros(len(keys), dtype=bool)
+    clipped = np.minimum(positions, len(members) - 1)
+    return positions, members[clipped] == keys
+
+
+def _union(members: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    positions, present = _positions(members, keys)
+    fresh = ~present
+    return np.insert(members, positions[fresh], keys[fresh])
+
+
+def _difference(members: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    positions, present = _positions(members, keys)
+    return np.delete(members, positions[present])
+
+
+def _chunks(keys: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for key in keys:
+        chunk.append(key)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
