@@ -30,6 +30,7 @@ class Country(NamedTuple):
     international_styles: tuple[tuple[str, int], ...]
     postcode_letters: str
     numeric_dates: str  # "mdy" or "dmy": how this market writes 02/28/1990
+    language: str  # gender words beside English: "de", "fr", "es" or "en"
     cities: tuple[City, ...]
     female_names: tuple[str, ...]
     male_names: tuple[str, ...]
@@ -168,6 +169,7 @@ US = Country(
     international_styles=NANP_INTERNATIONAL,
     postcode_letters="",
     numeric_dates="mdy",
+    language="es",
     cities=(
         _us("New York", "newyork", "NY", "100##"),
         _us("Los Angeles", "losangeles", "CA", "900##"),
@@ -214,6 +216,7 @@ GB = Country(
     ),
     postcode_letters=GB_POSTCODE_LETTERS,
     numeric_dates="dmy",
+    language="en",
     cities=(
         City("London", "london", (("Greater London", "greaterlondon"),), "SW1A #@@"),
         City("London", "london", (), "EC1A #@@"),
@@ -315,6 +318,7 @@ DE = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="de",
     cities=(
         _one("Berlin", "berlin", "Berlin", "berlin", "10###"),
         _one("München", "munchen", "Bayern", "bayern", "80###"),
@@ -400,6 +404,7 @@ FR = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="fr",
     cities=(
         _one("Paris", "paris", "Île-de-France", "iledefrance", "750##"),
         _one("Lyon", "lyon", "Auvergne-Rhône-Alpes", "auvergnerhonealpes", "6900#"),
@@ -478,6 +483,7 @@ ES = Country(
     international_styles=(("+34 {sp}", 40), ("0034 {sp}", 15), ("+34{all}", 10)),
     postcode_letters="",
     numeric_dates="dmy",
+    language="es",
     cities=(
         _one("Madrid", "madrid", "Comunidad de Madrid", "comunidaddemadrid", "280##"),
         _one("Barcelona", "barcelona", "Cataluña", "cataluna", "080##"),
@@ -556,6 +562,7 @@ SE = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="en",
     cities=(
         _one("Stockholm", "stockholm", "Stockholms län", "stockholmslan", "11# ##"),
         _one(
@@ -610,6 +617,7 @@ BR = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="en",
     cities=(
         City(
             "São Paulo",
@@ -698,6 +706,7 @@ JP = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="en",
     cities=(
         _one("Tokyo", "tokyo", "Tokyo", "tokyo", "1##-####"),
         _one("Osaka", "osaka", "Osaka", "osaka", "53#-####"),
@@ -747,6 +756,7 @@ IN = Country(
     ),
     postcode_letters="",
     numeric_dates="dmy",
+    language="en",
     cities=(
         _one("New Delhi", "newdelhi", "Delhi", "delhi", "110###"),
         _one("Mumbai", "mumbai", "Maharashtra", "maharashtra", "400###"),
@@ -787,6 +797,7 @@ CA = Country(
     international_styles=NANP_INTERNATIONAL,
     postcode_letters=CA_POSTCODE_LETTERS,
     numeric_dates="dmy",
+    language="fr",
     cities=(
         City("Toronto", "toronto", (("ON", "on"), ("Ontario", "ontario")), "M#@ #@#"),
         City("Ottawa", "ottawa", (("ON", "on"), ("Ontario", "ontario")), "K#@ #@#"),
@@ -826,6 +837,7 @@ MX = Country(
     international_styles=(("+52 {sp}", 40), ("+52{all}", 20), ("0052 {sp}", 10)),
     postcode_letters="",
     numeric_dates="dmy",
+    language="es",
     cities=(
         City(
             "Ciudad de México",
@@ -911,36 +923,21 @@ ROMANIZED = {
 # Letters that Unicode decomposition leaves whole, spelled the way email users do.
 ASCII_LETTERS = {"ø": "o", "æ": "ae", "ł": "l", "þ": "th", "ð": "d", "đ": "d"}
 
-# Gender cells. Which words count is the project's reading of Meta's GEN key
-# (graph-api.md): English, German, French and Spanish words for male and female.
-MALE_WORDS = (
-    ("M", 30),
-    ("m", 10),
-    ("Male", 25),
-    ("male", 6),
-    ("MALE", 5),
-    ("männlich", 3),
-    ("homme", 2),
-    ("Homme", 1),
-    ("masculin", 1),
-    ("hombre", 2),
-    ("Masculino", 2),
-    ("MASCULINO", 1),
-)
-FEMALE_WORDS = (
-    ("F", 30),
-    ("f", 10),
-    ("Female", 25),
-    ("female", 6),
-    ("FEMALE", 5),
-    ("weiblich", 3),
-    ("Femme", 2),
-    ("féminin", 1),
-    ("FÉMININ", 1),
-    ("mujer", 2),
-    ("Femenino", 2),
-    ("femenino", 1),
-)
+# Gender cells: English everywhere, plus the market's own words where it has some.
+# Which words count is the project's reading of Meta's GEN key (graph-api.md):
+# English, German, French and Spanish words for male and female.
+MALE_WORDS = {
+    "en": (("M", 30), ("m", 10), ("Male", 25), ("male", 6), ("MALE", 5)),
+    "de": (("männlich", 20), ("Männlich", 5)),
+    "fr": (("homme", 10), ("Homme", 8), ("masculin", 5), ("HOMME", 2)),
+    "es": (("hombre", 10), ("Hombre", 5), ("Masculino", 8), ("MASCULINO", 2)),
+}
+FEMALE_WORDS = {
+    "en": (("F", 30), ("f", 10), ("Female", 25), ("female", 6), ("FEMALE", 5)),
+    "de": (("weiblich", 20), ("Weiblich", 5)),
+    "fr": (("femme", 8), ("Femme", 10), ("féminin", 4), ("FÉMININ", 3)),
+    "es": (("mujer", 10), ("Mujer", 5), ("Femenino", 8), ("femenino", 2)),
+}
 OTHER_WORDS = (
     ("", 40),
     ("Unknown", 15),

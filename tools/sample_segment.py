@@ -18,12 +18,16 @@ import gzip
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import random
 import sys
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
@@ -65,12 +69,17 @@ EXPECTED_COLUMNS = (
 # How often each kind of mess appears. The rates are what exports of customer-data
 # platforms commonly show, raised where a kind must still turn up several times in a
 # 5,000-row sample so that the tests can count on it.
-EDGE_SPACE_RATE = 0.03  # per cell: stray spaces or a tab before or after the value
-INVISIBLE_RATE = 0.012  # per cell: U+200B, U+FEFF or U+00A0 before or after the value
-UPPER_RATE = 0.06  # names, cities, states and countries in capitals
-LOWER_RATE = 0.05
-DECOMPOSED_RATE = 0.02  # accents as combining marks (NFD), as some Mac exports do
-INNER_NBSP_RATE = 0.02  # a no-break space where a space was
+# Stray spaces, or U+200B, U+FEFF or U+00A0, around some cells of a row: after each
+# messed cell another follows with this chance (about one row in three has any).
+ROW_MESS_RATE = 0.35
+INVISIBLE_SHARE = 0.3  # of those, an invisible character rather than white space
+# Names, cities and states: capitals, lower case, accents as combining marks (NFD, as
+# some Mac exports write them) or a no-break space where a space was.
+RECASE_ROW_RATE = 0.4  # after each recased cell another follows with this chance
+RECASINGS = (("upper", 40), ("lower", 33), ("nfd", 14), ("nbsp", 13))
+COUNTRY_UPPER_RATE = 0.03
+COUNTRY_LOWER_RATE = 0.03
+INNER_NBSP_RATE = 0.02  # phones with a no-break space between groups
 NO_FIRST_NAME_RATE = 0.01
 NO_LAST_NAME_RATE = 0.01
 OTHER_SCRIPT_NAME_RATE = 0.04  # a name from outside the market's usual set
@@ -99,9 +108,11 @@ RECENT_PROFILES = 256  # how far back a duplicate may reach (keeps memory consta
 DEFAULT_COUNTRY = "us"
 INVISIBLES = ("\u200b", "\ufeff", "\u00a0")
 EDGE_SPACES = (" ", "  ", " ", "\t")
-DIGITS = "0123456789"
+NONZERO_DIGITS = "23456789"
 GZIP_LEVEL = 6
-CHUNK_ROWS = 4096
+# Rows are made in chunks, each from its own random stream, so that worker processes
+# can make them in parallel and any number of workers writes the same bytes.
+CHUNK_ROWS = 10_000
 
 # Written forms of a date of birth. Numeric forms are ambiguous when the day is 12 or
 # less: without a date order from the destination nobody can tell 03/04 from 04/03.
@@ -186,21 +197,24 @@ class _Name(NamedTuple):
 
 
 class _Pattern(NamedTuple):
-    """A phone plan or postcode pattern split into literal text and random runs."""
+    """A phone plan or postcode pattern as a format template with one slot per
+    random character, so that one random number fills all its digits at once."""
 
-    tokens: tuple[tuple[str, int | str], ...]
+    template: str
+    slots: int
+    nonzero: tuple[int, ...]  # slots that take a digit from 2 to 9
+    letters: tuple[int, ...]  # slots that take a letter
 
     @classmethod
     def compile(cls, pattern: str) -> _Pattern:
-        tokens: list[tuple[str, int | str]] = []
-        for ch in pattern:
-            kind = ch if ch in "#N@" else "text"
-            if kind in ("#", "text") and tokens and tokens[-1][0] == kind:
-                previous = tokens[-1][1]
-                tokens[-1] = (kind, previous + (1 if kind == "#" else ch))
-            else:
-                tokens.append((kind, 1 if kind == "#" else ch))
-        return cls(tuple(tokens))
+        kinds = [ch for ch in pattern if ch in "#N@"]
+        template = "".join("{}" if ch in "#N@" else ch for ch in pattern)
+        return cls(
+            template,
+            len(kinds),
+            tuple(i for i, kind in enumerate(kinds) if kind == "N"),
+            tuple(i for i, kind in enumerate(kinds) if kind == "@"),
+        )
 
 
 class _Market(NamedTuple):
@@ -213,6 +227,8 @@ class _Market(NamedTuple):
     national: tuple[str, ...]
     international: tuple[str, ...]
     postcodes: tuple[_Pattern, ...]  # one per city, same order
+    male_words: tuple[str, ...]
+    female_words: tuple[str, ...]
 
 
 def _names(texts: Sequence[str]) -> tuple[_Name, ...]:
@@ -230,7 +246,13 @@ def _market(country: data.Country) -> _Market:
         national=_wheel(country.national_styles),
         international=_wheel(country.international_styles),
         postcodes=tuple(_Pattern.compile(city.postcode) for city in country.cities),
+        male_words=_wheel(_local_words(data.MALE_WORDS, country.language)),
+        female_words=_wheel(_local_words(data.FEMALE_WORDS, country.language)),
     )
+
+
+def _local_words(words: dict, language: str) -> tuple[tuple[str, int], ...]:
+    return words["en"] + (words[language] if language != "en" else ())
 
 
 class _Tables(NamedTuple):
@@ -240,8 +262,6 @@ class _Tables(NamedTuple):
     other_female: tuple[_Name, ...]
     other_male: tuple[_Name, ...]
     other_last: tuple[_Name, ...]
-    male_words: tuple[str, ...]
-    female_words: tuple[str, ...]
     other_words: tuple[str, ...]
     date_forms: tuple[str, ...]
     email_locals: tuple[str, ...]
@@ -249,6 +269,7 @@ class _Tables(NamedTuple):
     extensions: tuple[str, ...]
     tiers: tuple[str, ...]
     notes: tuple[str, ...]
+    recasings: tuple[str, ...]
 
 
 def _tables() -> _Tables:
@@ -258,8 +279,6 @@ def _tables() -> _Tables:
         other_female=_names(data.DIASPORA_FEMALE),
         other_male=_names(data.DIASPORA_MALE),
         other_last=_names(data.DIASPORA_LAST),
-        male_words=_wheel(data.MALE_WORDS),
-        female_words=_wheel(data.FEMALE_WORDS),
         other_words=_wheel(data.OTHER_WORDS),
         date_forms=_wheel(DATE_FORMS),
         email_locals=_wheel(EMAIL_LOCALS),
@@ -267,6 +286,7 @@ def _tables() -> _Tables:
         extensions=_wheel(data.EXTENSIONS),
         tiers=_wheel(data.LOYALTY_TIERS),
         notes=_wheel(data.NOTES),
+        recasings=_wheel(RECASINGS),
     )
 
 
@@ -300,13 +320,19 @@ class _Person(NamedTuple):
 Row = tuple[str, ...]
 
 
-class SegmentSource:
-    """Deterministic stream of (segment row, expected row) pairs for one seed."""
+class _ChunkSource:
+    """Makes the rows of one chunk from that chunk's own random stream.
 
-    def __init__(self, seed: int = 0) -> None:
+    The generator runs for every row of a 10M-row benchmark, so the hot methods pick
+    with `wheel[int(rand() * len(wheel))]` inline rather than through helpers: that
+    keeps it above 100,000 profiles a second.
+    """
+
+    def __init__(self, seed: int, chunk: int) -> None:
         self._tables = _shared_tables()
-        self._rand = random.Random(seed).random
-        self._serial = 0
+        # A string seed is hashed with SHA-512: the same stream on every platform.
+        self._rand = random.Random(f"{seed}/{chunk}").random
+        self._serial = chunk * CHUNK_ROWS
         self._recent: list[tuple[_Person, tuple[Row, Row]]] = []
 
     def rows(self, count: int) -> Iterator[tuple[Row, Row]]:
@@ -315,188 +341,186 @@ class SegmentSource:
 
     def _next_rows(self) -> tuple[Row, Row]:
         draw = self._rand()
-        if draw < EXACT_DUPLICATE_RATE and self._recent:
-            return self._pick(self._recent)[1]
-        if draw < EXACT_DUPLICATE_RATE + REENTERED_DUPLICATE_RATE and self._recent:
-            person = self._pick(self._recent)[0]
+        recent = self._recent
+        if draw < EXACT_DUPLICATE_RATE and recent:
+            self._serial += 1  # the CustomerId it would have had goes unused
+            return recent[int(self._rand() * len(recent))][1]
+        if draw < EXACT_DUPLICATE_RATE + REENTERED_DUPLICATE_RATE and recent:
+            person = recent[int(self._rand() * len(recent))][0]
         else:
             person = self._new_person()
         rows = self._render(person)
-        self._remember(person, rows)
-        return rows
-
-    def _remember(self, person: _Person, rows: tuple[Row, Row]) -> None:
-        if len(self._recent) < RECENT_PROFILES:
-            self._recent.append((person, rows))
+        if len(recent) < RECENT_PROFILES:
+            recent.append((person, rows))
         else:
-            self._recent[self._serial % RECENT_PROFILES] = (person, rows)
-
-    def _pick(self, wheel: Sequence):
-        return wheel[int(self._rand() * len(wheel))]
-
-    def _chance(self, rate: float) -> bool:
-        return self._rand() < rate
+            recent[self._serial % RECENT_PROFILES] = (person, rows)
+        return rows
 
     # Clean values -----------------------------------------------------------------
 
     def _new_person(self) -> _Person:
-        market = self._pick(self._tables.markets)
-        gender = "f" if self._chance(0.5) else "m"
-        first = self._first_name(market, gender)
-        last = self._last_name(market)
-        city_index = int(self._rand() * len(market.country.cities))
-        city = market.country.cities[city_index]
-        postcode = self._fill(market.postcodes[city_index], market.country)
+        rand = self._rand
+        tables = self._tables
+        market = tables.markets[int(rand() * len(tables.markets))]
+        cities = market.country.cities
+        city_index = int(rand() * len(cities))
+        city = cities[city_index]
+        gender = "f" if rand() < 0.5 else "m"
+        first, last = self._names(market, gender)
         return _Person(
-            market=market,
-            first=None if self._chance(NO_FIRST_NAME_RATE) else first,
-            last=None if self._chance(NO_LAST_NAME_RATE) else last,
-            gender=gender,
-            birth=None if self._chance(NO_BIRTH_DATE_RATE) else self._birth_date(),
-            email=None if self._chance(NO_EMAIL_RATE) else self._email(first, last),
-            phone=None if self._chance(NO_PHONE_RATE) else self._phone_groups(market),
-            city=None if self._chance(NO_CITY_RATE) else city,
-            state=self._state(city),
-            postcode=None if self._chance(NO_POSTCODE_RATE) else postcode,
-            tier=self._pick(self._tables.tiers),
-            note=self._pick(self._tables.notes),
+            market,
+            None if rand() < NO_FIRST_NAME_RATE else first,
+            None if rand() < NO_LAST_NAME_RATE else last,
+            gender,
+            None if rand() < NO_BIRTH_DATE_RATE else self._birth_date(),
+            None if rand() < NO_EMAIL_RATE else self._email(first, last),
+            None if rand() < NO_PHONE_RATE else self._phone_groups(market),
+            None if rand() < NO_CITY_RATE else city,
+            self._state(city),
+            None
+            if rand() < NO_POSTCODE_RATE
+            else self._fill(market.postcodes[city_index], market.country),
+            tables.tiers[int(rand() * len(tables.tiers))],
+            tables.notes[int(rand() * len(tables.notes))],
         )
 
-    def _first_name(self, market: _Market, gender: str) -> _Name:
+    def _names(self, market: _Market, gender: str) -> tuple[_Name, _Name]:
+        rand = self._rand
         tables = self._tables
-        if self._chance(OTHER_SCRIPT_NAME_RATE):
-            return self._pick(
-                tables.other_female if gender == "f" else tables.other_male
-            )
-        return self._pick(market.female if gender == "f" else market.male)
-
-    def _last_name(self, market: _Market) -> _Name:
-        if self._chance(OTHER_SCRIPT_NAME_RATE):
-            return self._pick(self._tables.other_last)
-        return self._pick(market.last)
+        if rand() < OTHER_SCRIPT_NAME_RATE:
+            firsts = tables.other_female if gender == "f" else tables.other_male
+        else:
+            firsts = market.female if gender == "f" else market.male
+        lasts = tables.other_last if rand() < OTHER_SCRIPT_NAME_RATE else market.last
+        return firsts[int(rand() * len(firsts))], lasts[int(rand() * len(lasts))]
 
     def _birth_date(self) -> tuple[int, int, int]:
-        span = LAST_BIRTH_YEAR - FIRST_BIRTH_YEAR + 1
-        year = FIRST_BIRTH_YEAR + int(self._rand() * span)
-        month = 1 + int(self._rand() * 12)
+        rand = self._rand
+        year = FIRST_BIRTH_YEAR + int(rand() * (LAST_BIRTH_YEAR - FIRST_BIRTH_YEAR + 1))
+        month = 1 + int(rand() * 12)
         leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        day = 1 + int(self._rand() * (DAYS_IN_MONTH[month - 1] + leap))
+        day = 1 + int(rand() * (DAYS_IN_MONTH[month - 1] + leap))
         return year, month, day
 
     def _email(self, first: _Name, last: _Name) -> str:
-        local = self._pick(self._tables.email_locals).format(
+        rand = self._rand
+        tables = self._tables
+        local = tables.email_locals[int(rand() * len(tables.email_locals))].format(
             f=first.local,
             l=last.local,
             i=first.local[0],
-            n=10 + int(self._rand() * 90),
-            tag=self._pick(data.EMAIL_TAGS),
+            n=10 + int(rand() * 90),
+            tag=data.EMAIL_TAGS[int(rand() * len(data.EMAIL_TAGS))],
         )
-        return f"{local}@{self._pick(self._tables.email_domains)}"
+        domains = tables.email_domains
+        return f"{local}@{domains[int(rand() * len(domains))]}"
 
     def _phone_groups(self, market: _Market) -> tuple[str, ...]:
-        plan = self._pick(market.phone_plans)
+        plan = market.phone_plans[int(self._rand() * len(market.phone_plans))]
         return tuple(self._fill(plan, market.country).split(" "))
 
     def _state(self, city: data.City) -> tuple[str, str] | None:
-        if not city.states or self._chance(NO_STATE_RATE):
+        states = city.states
+        if not states or self._rand() < NO_STATE_RATE:
             return None
-        return self._pick(city.states)
+        return states[int(self._rand() * len(states))]
 
     def _fill(self, pattern: _Pattern, country: data.Country) -> str:
-        parts = []
-        for kind, value in pattern.tokens:
-            if kind == "text":
-                parts.append(value)
-            elif kind == "#":
-                parts.append(str(int(self._rand() * 10**value)).zfill(value))
-            elif kind == "N":
-                parts.append(DIGITS[2 + int(self._rand() * 8)])
-            else:
-                parts.append(self._pick(country.postcode_letters))
-        return "".join(parts)
+        rand = self._rand
+        digits = str(int(rand() * 10**pattern.slots)).zfill(pattern.slots)
+        if not (pattern.nonzero or pattern.letters):
+            return pattern.template.format(*digits)
+        slots = list(digits)
+        for slot in pattern.nonzero:
+            slots[slot] = NONZERO_DIGITS[int(rand() * 8)]
+        letters = country.postcode_letters
+        for slot in pattern.letters:
+            slots[slot] = letters[int(rand() * len(letters))]
+        return pattern.template.format(*slots)
 
     # Rendering --------------------------------------------------------------------
 
     def _render(self, person: _Person) -> tuple[Row, Row]:
         self._serial += 1
         customer_id = f"CUST-{self._serial:08d}"
-        country_cell, country_key = self._country(person.market)
-        first_cell = self._name_cell(person.first)
-        first_key = person.first.key if person.first else ""
+        first, last = person.first, person.last
+        first_key = first.key if first else ""
+        country_cell, country_key = self._country_cell(person.market)
         email_cell, email_key = self._email_cell(person.email)
-        phone_cell, phone_key = self._phone_cell(person, national_only=not country_cell)
+        phone_cell, phone_key = self._phone_cell(person, not country_cell)
         birth_cell, birth_keys = self._birth_cell(person)
-        gender_cell, gender_key = self._gender_cell(person.gender)
-        city_cell, city_key = self._city_cell(person.city)
-        state_cell, state_key = self._state_cell(person.state)
+        gender_cell, gender_key = self._gender_cell(person.market, person.gender)
+        city = person.city
+        state = person.state
         postcode_cell, postcode_key = self._postcode_cell(person)
-        raw = (
+        raw = [
             customer_id,
-            first_cell,
-            self._name_cell(person.last),
+            first.text if first else "",
+            last.text if last else "",
             email_cell,
             phone_cell,
             birth_cell,
             gender_cell,
-            city_cell,
-            state_cell,
+            city.name if city else "",
+            state[0] if state else "",
             postcode_cell,
             country_cell,
             person.tier,
             person.note,
-        )
+        ]
+        self._recase_cells(raw)
+        self._mess_cells(raw)
         expected = (
             customer_id,
             email_key,
             phone_key,
             first_key,
-            person.last.key if person.last else "",
+            last.key if last else "",
             first_key[:1],
             gender_key,
             *birth_keys,
-            city_key,
-            state_key,
+            city.ct if city else "",
+            state[1] if state else "",
             postcode_key,
             country_key,
             customer_id,
         )
-        return raw, expected
+        return tuple(raw), expected
 
-    def _mess(self, text: str) -> str:
-        """Stray spaces or an invisible character around a non-empty cell."""
-        draw = self._rand()
-        if draw >= EDGE_SPACE_RATE + INVISIBLE_RATE or not text:
-            return text
-        extra = self._pick(EDGE_SPACES if draw < EDGE_SPACE_RATE else INVISIBLES)
-        return extra + text if self._chance(0.5) else text + extra
+    def _mess_cells(self, row: list[str]) -> None:
+        """Stray spaces or an invisible character around a few non-empty cells."""
+        rand = self._rand
+        while rand() < ROW_MESS_RATE:
+            column = 1 + int(rand() * (len(row) - 1))  # never the CustomerId
+            text = row[column]
+            if not text:
+                continue
+            extras = INVISIBLES if rand() < INVISIBLE_SHARE else EDGE_SPACES
+            extra = extras[int(rand() * len(extras))]
+            row[column] = extra + text if rand() < 0.5 else text + extra
 
-    def _recased(self, text: str) -> str:
-        draw = self._rand()
-        if draw < UPPER_RATE:
-            return text.upper()
-        if draw < UPPER_RATE + LOWER_RATE:
-            return text.lower()
-        draw -= UPPER_RATE + LOWER_RATE
-        if draw < DECOMPOSED_RATE:
-            return unicodedata.normalize("NFD", text)
-        if draw < DECOMPOSED_RATE + INNER_NBSP_RATE:
-            return text.replace(" ", "\u00a0")
-        return text
+    def _recase_cells(self, row: list[str]) -> None:
+        """Capitals, lower case, decomposed accents or a no-break space in a few of
+        the name, city and state cells."""
+        rand = self._rand
+        recasings = self._tables.recasings
+        while rand() < RECASE_ROW_RATE:
+            column = RECASED_COLUMNS[int(rand() * len(RECASED_COLUMNS))]
+            recasing = recasings[int(rand() * len(recasings))]
+            row[column] = _RECASINGS[recasing](row[column])
 
-    def _name_cell(self, name: _Name | None) -> str:
-        return self._mess(self._recased(name.text)) if name else ""
-
-    def _country(self, market: _Market) -> tuple[str, str]:
+    def _country_cell(self, market: _Market) -> tuple[str, str]:
+        rand = self._rand
         code = market.country.code
-        if code == DEFAULT_COUNTRY and self._chance(EMPTY_US_COUNTRY_RATE):
+        if code == DEFAULT_COUNTRY and rand() < EMPTY_US_COUNTRY_RATE:
             return "", ""
-        cell = self._pick(market.cells)
-        draw = self._rand()
-        if draw < UPPER_RATE / 2:
+        cell = market.cells[int(rand() * len(market.cells))]
+        draw = rand()
+        if draw < COUNTRY_UPPER_RATE:
             cell = cell.upper()
-        elif draw < (UPPER_RATE + LOWER_RATE) / 2:
+        elif draw < COUNTRY_UPPER_RATE + COUNTRY_LOWER_RATE:
             cell = cell.lower()
-        return self._mess(cell), code
+        return cell, code
 
     def _email_cell(self, email: str | None) -> tuple[str, str]:
         if email is None:
@@ -504,105 +528,127 @@ class SegmentSource:
         draw = self._rand()
         if draw < HASHED_EMAIL_RATE:
             digest = hashlib.sha256(email.encode()).hexdigest()
-            cell = digest.upper() if self._chance(0.3) else digest
-            return self._mess(cell), digest
+            return digest.upper() if self._rand() < 0.3 else digest, digest
         draw -= HASHED_EMAIL_RATE
         if draw < INVALID_EMAIL_RATE:
-            return self._mess(email.replace("@", self._pick(data.EMAIL_BREAKS))), ""
+            breaks = data.EMAIL_BREAKS
+            return email.replace("@", breaks[int(self._rand() * len(breaks))]), ""
         draw -= INVALID_EMAIL_RATE
         if draw < CAPITALIZED_EMAIL_RATE:
-            return self._mess(email.title()), email
+            return email.title(), email
         if draw < CAPITALIZED_EMAIL_RATE + UPPER_EMAIL_RATE:
-            return self._mess(email.upper()), email
-        return self._mess(email), email
+            return email.upper(), email
+        return email, email
 
-    def _phone_cell(self, person: _Person, *, national_only: bool) -> tuple[str, str]:
+    def _phone_cell(self, person: _Person, national_only: bool) -> tuple[str, str]:
+        rand = self._rand
         groups = person.phone
         if groups is None:
-            if self._chance(PHONE_PLACEHOLDER_RATE / NO_PHONE_RATE):
-                return self._mess(self._pick(data.PHONE_PLACEHOLDERS)), ""
+            if rand() < PHONE_PLACEHOLDER_RATE / NO_PHONE_RATE:
+                placeholders = data.PHONE_PLACEHOLDERS
+                return placeholders[int(rand() * len(placeholders))], ""
             return "", ""
         market = person.market
-        international = not national_only and self._chance(INTERNATIONAL_PHONE_RATE)
-        style = self._pick(market.international if international else market.national)
-        cell = _format_phone(style, market.country.calling_code, groups)
-        if self._chance(PHONE_EXTENSION_RATE):
-            cell += self._pick(self._tables.extensions).format(
-                1 + int(self._rand() * 999)
-            )
-        if self._chance(INNER_NBSP_RATE):
+        calling_code = market.country.calling_code
+        if not national_only and rand() < INTERNATIONAL_PHONE_RATE:
+            styles = market.international
+        else:
+            styles = market.national
+        style = styles[int(rand() * len(styles))]
+        cell = style.format_map(_PhoneParts(calling_code, groups))
+        if rand() < PHONE_EXTENSION_RATE:
+            extensions = self._tables.extensions
+            extension = extensions[int(rand() * len(extensions))]
+            cell += extension.format(1 + int(rand() * 999))
+        if rand() < INNER_NBSP_RATE:
             cell = cell.replace(" ", "\u00a0")
-        return self._mess(cell), market.country.calling_code + "".join(groups)
+        return cell, calling_code + "".join(groups)
 
     def _birth_cell(self, person: _Person) -> tuple[str, tuple[str, str, str]]:
         if person.birth is None:
             return "", ("", "", "")
         year, month, day = person.birth
-        form = self._pick(self._tables.date_forms)
+        forms = self._tables.date_forms
+        form = forms[int(self._rand() * len(forms))]
         if form == "numeric":
-            form = self._pick(NUMERIC_DATES[person.market.country.numeric_dates])
-        cell = form.format(
-            y=year,
-            m=month,
-            d=day,
-            month=data.MONTH_NAMES[month - 1],
-            mon=data.MONTH_NAMES[month - 1][:3],
-        )
-        if form in AMBIGUOUS_FORMS and day <= 12:
-            return self._mess(cell), ("", "", "")
-        return self._mess(cell), (f"{year:04d}", f"{month:02d}", f"{day:02d}")
+            forms = NUMERIC_DATES[person.market.country.numeric_dates]
+            form = forms[int(self._rand() * len(forms))]
+        month_name = data.MONTH_NAMES[month - 1]
+        cell = form.format(y=year, m=month, d=day, month=month_name, mon=month_name[:3])
+        if day <= 12 and form in AMBIGUOUS_FORMS:
+            return cell, ("", "", "")
+        return cell, (f"{year:04d}", f"{month:02d}", f"{day:02d}")
 
-    def _gender_cell(self, gender: str) -> tuple[str, str]:
-        if self._chance(OTHER_GENDER_RATE):
-            return self._mess(self._pick(self._tables.other_words)), ""
-        words = self._tables.female_words if gender == "f" else self._tables.male_words
-        return self._mess(self._pick(words)), gender
-
-    def _city_cell(self, city: data.City | None) -> tuple[str, str]:
-        if city is None:
-            return "", ""
-        return self._mess(self._recased(city.name)), city.ct
-
-    def _state_cell(self, state: tuple[str, str] | None) -> tuple[str, str]:
-        if state is None:
-            return "", ""
-        return self._mess(self._recased(state[0])), state[1]
+    def _gender_cell(self, market: _Market, gender: str) -> tuple[str, str]:
+        if self._rand() < OTHER_GENDER_RATE:
+            words, key = self._tables.other_words, ""
+        else:
+            words = market.female_words if gender == "f" else market.male_words
+            key = gender
+        return words[int(self._rand() * len(words))], key
 
     def _postcode_cell(self, person: _Person) -> tuple[str, str]:
         postcode = person.postcode
         if postcode is None:
             return "", ""
+        rand = self._rand
         code = person.market.country.code
-        key = zip_key(code, postcode)
         cell = postcode
-        if code == "us" and self._chance(ZIP_PLUS_FOUR_RATE):
-            cell += "-" + str(int(self._rand() * 10_000)).zfill(4)
-        if " " in cell and self._chance(POSTCODE_SPACE_DROPPED_RATE):
+        if code == "us" and rand() < ZIP_PLUS_FOUR_RATE:
+            cell += "-" + str(int(rand() * 10_000)).zfill(4)
+        if " " in cell and rand() < POSTCODE_SPACE_DROPPED_RATE:
             cell = cell.replace(" ", "")
-        if self._chance(POSTCODE_LOWER_RATE):
+        if rand() < POSTCODE_LOWER_RATE:
             cell = cell.lower()
-        return self._mess(cell), key
+        return cell, zip_key(code, postcode)
 
 
-def _format_phone(style: str, calling_code: str, groups: tuple[str, ...]) -> str:
-    padded = (*groups, "", "")
-    return style.format(
-        cc=calling_code,
-        sp=" ".join(groups),
-        dash="-".join(groups),
-        dot=".".join(groups),
-        all="".join(groups),
-        g0=padded[0],
-        g1=padded[1],
-        g2=padded[2],
-        rest=" ".join(groups[1:]),
-        rest_all="".join(groups[1:]),
-    )
+class _PhoneParts(dict):
+    """The pieces a phone style may name, each worked out only when it is used."""
+
+    def __init__(self, calling_code: str, groups: tuple[str, ...]) -> None:
+        super().__init__(cc=calling_code)
+        self.groups = groups
+
+    def __missing__(self, name: str) -> str:
+        groups = self.groups
+        if name in _GROUP_JOINS:
+            return _GROUP_JOINS[name].join(groups)
+        if name in ("rest", "rest_all"):
+            return (" " if name == "rest" else "").join(groups[1:])
+        return groups[int(name[1:])]  # g0, g1, g2
+
+
+_GROUP_JOINS = {"sp": " ", "dash": "-", "dot": ".", "all": ""}
+
+
+_RECASINGS = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "nfd": partial(unicodedata.normalize, "NFD"),
+    "nbsp": lambda text: text.replace(" ", "\u00a0"),
+}
+RECASED_COLUMNS = tuple(
+    COLUMNS.index(name) for name in ("FirstName", "LastName", "City", "State")
+)
+
+
+def _chunk_sizes(count: int) -> Iterator[tuple[int, int]]:
+    """(chunk number, rows in it) for a segment of `count` rows."""
+    for chunk, start in enumerate(range(0, count, CHUNK_ROWS)):
+        yield chunk, min(CHUNK_ROWS, count - start)
+
+
+def iter_rows(count: int, *, seed: int = 0) -> Iterator[tuple[Row, Row]]:
+    """Yield (segment row, expected row) tuples, in COLUMNS and EXPECTED_COLUMNS
+    order: the same rows `write_segment` writes."""
+    for chunk, size in _chunk_sizes(count):
+        yield from _ChunkSource(seed, chunk).rows(size)
 
 
 def iter_profiles(count: int, *, seed: int = 0) -> Iterator[tuple[dict, dict]]:
     """Yield (segment row, expected row) dicts for `count` profiles, in file order."""
-    for raw, expected in SegmentSource(seed).rows(count):
+    for raw, expected in iter_rows(count, seed=seed):
         yield (
             dict(zip(COLUMNS, raw, strict=True)),
             dict(zip(EXPECTED_COLUMNS, expected, strict=True)),
@@ -621,33 +667,62 @@ def _open_text(path: Path, *, bom: bool) -> TextIO:
     return io.TextIOWrapper(packed, encoding=encoding, newline="")
 
 
-def _csv_writer(stream: TextIO, header: Sequence[str]):
-    """RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or
-    line break, quotes doubled."""
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(header)
-    return writer.writerows
+def _csv_text(rows: Sequence[Row], header: Sequence[str] = ()) -> str:
+    """RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line
+    break, quotes doubled."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    if header:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue()
 
 
-def _jsonl_writer(stream: TextIO):
-    def write_rows(rows: Sequence[Row]) -> None:
-        stream.writelines(
-            json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
-            for row in rows
-        )
-
-    return write_rows
+def _jsonl_text(rows: Sequence[Row]) -> str:
+    return "".join(
+        json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
+        for row in rows
+    )
 
 
-def _chunks(pairs: Iterator[tuple[Row, Row]], size: int):
-    chunk = []
-    for pair in pairs:
-        chunk.append(pair)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+class _Job(NamedTuple):
+    seed: int
+    chunk: int
+    size: int
+    fmt: str
+    with_expected: bool
+
+
+def _chunk_texts(job: _Job) -> tuple[str, str]:
+    """The segment text and expected text of one chunk (runs in a worker)."""
+    rows = list(_ChunkSource(job.seed, job.chunk).rows(job.size))
+    raw = [pair[0] for pair in rows]
+    segment = _csv_text(raw) if job.fmt == "csv" else _jsonl_text(raw)
+    expected = _csv_text([pair[1] for pair in rows]) if job.with_expected else ""
+    return segment, expected
+
+
+def _texts_in_order(jobs: Iterator[_Job], workers: int) -> Iterator[tuple[str, str]]:
+    """Chunk texts in file order, made by `workers` processes.
+
+    At most two chunks per worker are in flight, so memory stays constant however
+    many rows are asked for (Pool.imap would run ahead of a slow writer).
+    """
+    if workers <= 1:
+        yield from map(_chunk_texts, jobs)
+        return
+    with multiprocessing.Pool(workers) as pool:
+        pending: deque = deque()
+        for job in jobs:
+            pending.append(pool.apply_async(_chunk_texts, (job,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def write_segment(
@@ -658,27 +733,37 @@ def write_segment(
     fmt: str = "csv",
     expected_path: str | Path | None = None,
     bom: bool = False,
+    workers: int | None = None,
 ) -> None:
     """Write `count` profiles to `path` (CSV or JSON Lines) and, when asked, their
-    expected values to `expected_path` (CSV), in constant memory."""
+    expected values to `expected_path` (CSV), in constant memory.
+
+    The bytes depend only on the arguments, not on `workers` (default: one per CPU).
+    """
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown format {fmt!r}: use csv or jsonl")
     if bom and fmt != "csv":
         raise ValueError("a byte-order mark only applies to CSV")
+    jobs = (
+        _Job(seed, chunk, size, fmt, expected_path is not None)
+        for chunk, size in _chunk_sizes(count)
+    )
+    if count <= CHUNK_ROWS:
+        workers = 1  # one chunk: starting processes would only cost time
     with ExitStack() as files:
         segment = files.enter_context(_open_text(Path(path), bom=bom))
         if fmt == "csv":
-            write_rows = _csv_writer(segment, COLUMNS)
-        else:
-            write_rows = _jsonl_writer(segment)
-        write_expected = None
+            segment.write(_csv_text((), COLUMNS))
+        expected = None
         if expected_path is not None:
             expected = files.enter_context(_open_text(Path(expected_path), bom=False))
-            write_expected = _csv_writer(expected, EXPECTED_COLUMNS)
-        for chunk in _chunks(SegmentSource(seed).rows(count), CHUNK_ROWS):
-            write_rows([raw for raw, _ in chunk])
-            if write_expected:
-                write_expected([exp for _, exp in chunk])
+            expected.write(_csv_text((), EXPECTED_COLUMNS))
+        for segment_text, expected_text in _texts_in_order(
+            jobs, workers or default_workers()
+        ):
+            segment.write(segment_text)
+            if expected:
+                expected.write(expected_text)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -693,6 +778,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--expected", type=Path, help="expected values (CSV)")
     parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--workers", type=int, help="processes making rows (default: one per CPU)"
+    )
     parser.add_argument(
         "--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark"
     )
@@ -714,6 +802,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fmt=args.format,
         expected_path=args.expected,
         bom=args.bom,
+        workers=args.workers,
     )
     seconds = time.perf_counter() - started
     rate = args.rows / seconds if seconds else 0.0
