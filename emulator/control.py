@@ -24,6 +24,7 @@ DEFAULT_APP_ID = "100000000000001"
 MAX_MEMBER_LISTING = 100_000
 ACTIONS = frozenset(
     {
+        "configure",
         "register_token",
         "register_app",
         "add_ad_account",
@@ -50,6 +51,36 @@ class Controls:
     """Methods to arrange a test's world; each is also an HTTP control action."""
 
     emulator: Emulator
+
+    def configure(
+        self,
+        app_id: str | None = None,
+        app_secret: str | None = None,
+        tokens: list[dict] | None = None,
+        ad_accounts: list[dict] | None = None,
+        delay_seconds: float | None = None,
+    ) -> None:
+        """Replace the given parts of the start configuration, then `reset()`.
+
+        Tokens are dicts with `value` and optionally `app_id`, `user_id`, `scopes`,
+        `expires_at`, `type`; ad accounts are dicts with `id` (`act_123` or `123`)
+        and optionally `name`, `tos_accepted`. Everything else made since is gone.
+        """
+        config = self.emulator.config
+        if app_id is not None:
+            config.apps = {app_id: app_secret}
+        elif app_secret is not None:
+            config.apps = dict.fromkeys(
+                config.apps or {DEFAULT_APP_ID: None}, app_secret
+            )
+        if tokens is not None:
+            default_app = next(iter(config.apps), DEFAULT_APP_ID)
+            config.tokens = [_token_from(spec, default_app) for spec in tokens]
+        if ad_accounts is not None:
+            config.ad_accounts = [_account_from(spec) for spec in ad_accounts]
+        if delay_seconds is not None:
+            config.delay_seconds = float(delay_seconds)
+        self.emulator.reset()
 
     def register_token(
         self,
@@ -195,6 +226,24 @@ class Controls:
     def reset(self) -> None:
         """Forget audiences, knobs, issued tokens and stats; keep the start config."""
         self.emulator.reset()
+
+
+def _token_from(spec: dict, default_app: str) -> Token:
+    spec = dict(spec)
+    spec.setdefault("app_id", default_app)
+    spec["scopes"] = list(spec.get("scopes", ["ads_management"]))
+    return Token(**spec)
+
+
+def _account_from(spec: dict) -> AdAccount:
+    account_id = spec.get("id") or spec.get("account_id")
+    if not account_id:
+        raise ValueError("an ad account needs an id")
+    return AdAccount(
+        account_number(str(account_id)),
+        spec.get("name", "Emulated ad account"),
+        bool(spec.get("tos_accepted", True)),
+    )
 
 
 def handle_control(controls: Controls, method: str, target: str, body: bytes):

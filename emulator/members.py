@@ -3,8 +3,10 @@
 A member key is blake2b (digest size 8, read as a big-endian integer) of the row's
 identifying (key, value) pairs: the non-empty values of every schema key except the
 DATA_PROCESSING_OPTIONS columns (flags about the row, not identifiers), sorted by key
-name and encoded in UTF-8 as `KEY\\x1fvalue` joined with `\\x1e`. Column order therefore
-does not change a member's key, and add and remove of byte-identical rows meet on it.
+name, each encoded as `KEY\x1fvalue\x1e`, concatenated, in UTF-8. Column order
+therefore does not change a member's key, and add and remove of byte-identical rows
+meet on it. The rows of a request are encoded a column at a time, which keeps a
+10,000-row request to a few tens of milliseconds.
 
 `MemberSet` keeps one sorted, duplicate-free numpy `uint64` array (8 bytes a member) and
 a log of the changes not yet folded into it, also as `uint64` arrays. The log is folded
@@ -21,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 _NOT_IDENTITY_PREFIX = "DATA_PROCESSING_OPTIONS"
-_PAIR_SEPARATOR = "\x1e"
+_PAIR_END = "\x1e"
 _KEY_SEPARATOR = "\x1f"
 # Fold the change log once it holds this many keys or a quarter of the members: the
 # fold copies the whole array, so folding rarely keeps its cost per key small.
@@ -30,8 +32,8 @@ _LOG_SHARE = 4
 _EMPTY = np.empty(0, dtype=np.uint64)
 
 
-def identity_order(schema: Sequence[str]) -> list[tuple[str, int]]:
-    """(prefix, column) of the identifying columns, sorted by key name."""
+def identity_columns(schema: Sequence[str]) -> list[tuple[str, int]]:
+    """(`KEY\x1f`, column) of the identifying columns, sorted by key name."""
     columns = [
         (key, column)
         for column, key in enumerate(schema)
@@ -40,18 +42,26 @@ def identity_order(schema: Sequence[str]) -> list[tuple[str, int]]:
     return [(key + _KEY_SEPARATOR, column) for key, column in sorted(columns)]
 
 
-def key_from_order(order: list[tuple[str, int]], row: Sequence[str]) -> int | None:
-    """Key of a row given `identity_order(schema)`; None if it holds no identifier."""
-    pairs = [prefix + row[column] for prefix, column in order if row[column]]
-    if not pairs:
-        return None
-    text = _PAIR_SEPARATOR.join(pairs).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+def row_keys(schema: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int | None]:
+    """Member key of each row; None for a row that holds no identifier."""
+    encoded_columns = [
+        [prefix + row[column] + _PAIR_END if row[column] else "" for row in rows]
+        for prefix, column in identity_columns(schema)
+    ]
+    if not encoded_columns:
+        return [None] * len(rows)
+    texts = map("".join, zip(*encoded_columns, strict=True))
+    return [_key_of(text) if text else None for text in texts]
+
+
+def _key_of(text: str) -> int:
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def member_key(schema: list[str], row: list[str]) -> int:
     """The member key of one payload row (see the module docstring)."""
-    key = key_from_order(identity_order(schema), row)
+    key = row_keys(schema, [row])[0]
     if key is None:
         raise ValueError("the row holds no identifier")
     return key

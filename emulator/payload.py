@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from emulator.errors import GraphError, invalid_parameter
 from emulator.forms import GraphRequest
-from emulator.members import identity_order, key_from_order
+from emulator.members import row_keys
 
 MAX_ROWS = 10_000  # Meta's limit per request (graph-api.md)
 MAX_SAMPLES = 100
@@ -31,9 +31,7 @@ PROCESSING_KEYS = frozenset(
 ALLOWED_KEYS = HASHED_KEYS | PLAIN_KEYS | PROCESSING_KEYS
 _INT64 = 1 << 63
 
-# One SHA-256 digest in lowercase hex, or empty; whole columns are checked at once as
-# newline-joined text, which is one regex pass in C instead of 10,000 calls.
-_HASHED_COLUMN = re.compile(r"(?:[0-9a-f]{64})?(?:\n(?:[0-9a-f]{64})?)*")
+_HEX_DIGITS = b"0123456789abcdef"
 _HASHED_VALUE = re.compile(r"(?:[0-9a-f]{64})?")
 # Mobile advertiser ids (IDFA, AAID) are UUIDs, sent lowercase with hyphens and never
 # hashed: a 64-hex value here is a hashed id, which Meta cannot match.
@@ -136,9 +134,7 @@ def _read_payload(payload: object, session: Session) -> Upload:
     for column, key in enumerate(schema):
         check_column(key, column, rows)
     upload = Upload(schema, session, len(rows))
-    order = identity_order(schema)
-    for index, row in enumerate(rows):
-        key = key_from_order(order, row)
+    for index, key in enumerate(row_keys(schema, rows)):
         if key is None:
             upload.invalid_rows.append(index)
         else:
@@ -184,13 +180,28 @@ def _read_rows(payload: dict, width: int) -> list[list]:
 
 def check_column(key: str, column: int, rows: list[list]) -> None:
     if key in HASHED_KEYS:
-        _check_text_column(key, column, rows, _HASHED_COLUMN, _HASHED_VALUE)
+        values = [row[column] for row in rows]
+        if not _all_digests(values):
+            _find_bad_value(key, values, _HASHED_VALUE)
     elif key == "MADID":
         _check_text_column(key, column, rows, _MADID_COLUMN, _MADID_VALUE)
     elif key == "EXTERN_ID":
         _check_strings(key, column, rows)
     else:
         _check_processing_column(key, column, rows)
+
+
+def _all_digests(values: list) -> bool:
+    """True if every value is 64 lowercase hex digits or empty.
+
+    Checked on the whole column at once with C-level calls (lengths, then deleting
+    the hex digits from its ASCII bytes) instead of 10,000 regex calls.
+    """
+    try:
+        text = "".join(values).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return False  # a value is not a string or not ASCII: found one by one
+    return set(map(len, values)) <= {0, 64} and not text.translate(None, _HEX_DIGITS)
 
 
 def _check_text_column(key, column, rows, whole, single) -> None:
@@ -200,6 +211,10 @@ def _check_text_column(key, column, rows, whole, single) -> None:
             return
     except TypeError:
         pass  # a value is not a string: found and named below
+    _find_bad_value(key, values, single)
+
+
+def _find_bad_value(key: str, values: list, single: re.Pattern) -> None:
     for index, value in enumerate(values):
         if not isinstance(value, str) or not single.fullmatch(value):
             raise _bad_value(key, index)
