@@ -14,19 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from hashlib import sha256
+from datetime import date
+from typing import NamedTuple
 
 from shared.errors import InvalidInput
-from shared.normalize_dates import (
-    DATE_ORDERS,
-    birth_day,
-    birth_month,
-    birth_year,
-    parse_date,
+from shared.normalize_dates import DATE_ORDERS
+from shared.normalize_fields import (
+    CODERS,
+    DATE_KEYS,
+    DOB_PARTS,
+    META_KEYS,
+    NORMALIZERS,
+    REGION_KEYS,
+    Dates,
+    FieldCoder,
+    hash_value,
 )
-from shared.normalize_phone import phone
-from shared.normalize_places import country, postcode, region_of, state
+from shared.normalize_places import region_of
 from shared.normalize_tables import (
     NO_EMAIL,
     NO_IDENTIFIER,
@@ -35,20 +39,10 @@ from shared.normalize_tables import (
     SKIP_REASONS,
     VALUE_REASONS,
 )
-from shared.normalize_text import (
-    Result,
-    city,
-    clean,
-    email,
-    extern_id,
-    first_initial,
-    gender,
-    is_digest,
-    madid,
-    person_name,
-)
+from shared.normalize_text import Result
 
 __all__ = [
+    "KEY_IDENTIFIERS",
     "META_KEYS",
     "SKIP_REASONS",
     "VALUE_REASONS",
@@ -59,59 +53,7 @@ __all__ = [
     "schema_for",
 ]
 
-META_KEYS = (
-    "EMAIL",
-    "PHONE",
-    "FN",
-    "LN",
-    "FI",
-    "GEN",
-    "DOB",
-    "DOBY",
-    "DOBM",
-    "DOBD",
-    "CT",
-    "ST",
-    "ZIP",
-    "COUNTRY",
-    "MADID",
-    "EXTERN_ID",
-)
-DOB_PARTS = ("DOBY", "DOBM", "DOBD")
-# Meta's table: the mobile advertiser id and the advertiser's own id are sent in clear.
-UNHASHED_KEYS = frozenset({"MADID", "EXTERN_ID"})
 KEY_IDENTIFIERS = ("email", "phone", "name_address", "any")
-# Keys whose values repeat across profiles: their digests are worth remembering.
-_REPEATING_KEYS = frozenset(
-    {"FN", "LN", "FI", "GEN", "DOBY", "DOBM", "DOBD", "CT", "ST", "ZIP", "COUNTRY"}
-)
-
-Normalizer = Callable[[str, "str | None", "str | None"], Result]
-
-
-def _full_date(text: str, region: str | None, date_order: str | None) -> Result:
-    parts, reason = parse_date(text, date_order)
-    return ("-".join(parts), None) if parts else ("", reason)
-
-
-_NORMALIZERS: dict[str, Normalizer] = {
-    "EMAIL": lambda text, region, order: email(text),
-    "PHONE": lambda text, region, order: phone(text, region),
-    "FN": lambda text, region, order: person_name(text),
-    "LN": lambda text, region, order: person_name(text),
-    "FI": lambda text, region, order: first_initial(text),
-    "GEN": lambda text, region, order: gender(text),
-    "DOB": _full_date,
-    "DOBY": lambda text, region, order: birth_year(text, order),
-    "DOBM": lambda text, region, order: birth_month(text, order),
-    "DOBD": lambda text, region, order: birth_day(text, order),
-    "CT": lambda text, region, order: city(text),
-    "ST": lambda text, region, order: state(text, region),
-    "ZIP": lambda text, region, order: postcode(text, region),
-    "COUNTRY": lambda text, region, order: country(text),
-    "MADID": lambda text, region, order: madid(text),
-    "EXTERN_ID": lambda text, region, order: extern_id(text),
-}
 
 
 def schema_for(mapped_keys: Iterable[str]) -> list[str]:
@@ -144,53 +86,16 @@ def normalize_value(
     country (code or name); `default_country` is used when it is missing or unknown.
     DOB gives `YYYY-MM-DD`, which RowEncoder splits into DOBY, DOBM, DOBD.
     """
-    if key not in _NORMALIZERS:
+    normalize = NORMALIZERS.get(key)
+    if normalize is None:
         raise InvalidInput(f"unknown Meta key {key!r}")
-    text = clean(raw or "")
-    if not text:
-        return "", None
-    region = region_of(country) or region_of(default_country)
-    return _normalize_text(key, text, region, date_order)
-
-
-def _normalize_text(key: str, text: str, region: str | None, order: str | None):
-    # graph-api.md: a value that is already a SHA-256 digest is lowercased and sent as
-    # it is. A DOB digest cannot be split into its three keys, so it is not one.
-    if key not in UNHASHED_KEYS and key != "DOB" and is_digest(text):
-        return text.lower(), None
-    return _NORMALIZERS[key](text, region, order)
-
-
-def hash_value(key: str, normalized: str) -> str:
-    """What is sent for a normalized value: its SHA-256 hex digest, with exceptions.
-
-    "" stays "" (Meta: never the digest of the empty string), MADID and EXTERN_ID are
-    sent unchanged, and a value that already is a digest is lowercased, not rehashed.
-    """
-    if key in UNHASHED_KEYS:
-        return normalized
-    return _sha256_cell(normalized)
-
-
-def _sha256_cell(value: str) -> str:
-    if not value:
-        return ""
-    if is_digest(value):
-        return value.lower()
-    return sha256(value.encode("utf-8")).hexdigest()
-
-
-_sha256_repeating = lru_cache(maxsize=65_536)(_sha256_cell)
-
-
-def _unchanged(value: str) -> str:
-    return value
-
-
-def _hasher_for(key: str) -> Callable[[str], str]:
-    if key in UNHASHED_KEYS:
-        return _unchanged
-    return _sha256_repeating if key in _REPEATING_KEYS else _sha256_cell
+    region = None
+    if key in REGION_KEYS:
+        region = region_of(country) or region_of(default_country)
+    dates = None
+    if key in DATE_KEYS:
+        dates = (_checked_date_order(date_order), date.today().year)
+    return normalize(raw or "", region, dates)
 
 
 @dataclass
@@ -202,11 +107,13 @@ class EncodedRow:
     dropped: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Field:
+class _Field(NamedTuple):
     key: str
     column: str
-    positions: tuple[int, ...]
+    positions: tuple[int, ...]  # in the schema; DOB fills three
+    code: FieldCoder
+    needs_region: bool
+    dates: Dates | None
 
 
 class RowEncoder:
@@ -225,47 +132,28 @@ class RowEncoder:
         date_order: str | None = None,
         key_identifier: str = "any",
         hash_values: bool = True,
+        today: date | None = None,
     ):
         self.schema = schema_for(mapping)
         self.hash_values = hash_values
-        self._date_order = _checked_date_order(date_order)
         self._default_region = _checked_default_country(default_country)
         self._skip_reason = _identifier_rule(key_identifier, self.schema)
-        self._fields = _fields_for(mapping, self.schema)
-        self._hashers = [_hasher_for(key) for key in self.schema]
+        # `today` bounds DOBY (1900 to this year); tests pass a fixed day.
+        dates = (_checked_date_order(date_order), (today or date.today()).year)
+        self._fields = _fields_for(mapping, self.schema, dates)
 
     def encode(self, record: Mapping[str, str]) -> EncodedRow:
-        values, dropped = self.normalize_row(record)
+        values, sent, dropped = self._code_row(record)
         reason = self._skip_reason(values)
         if reason is not None:
             return EncodedRow(None, reason, dropped)
-        if self.hash_values:
-            values = self.hash_row(values)
-        return EncodedRow(values, None, dropped)
+        return EncodedRow(sent if self.hash_values else values, None, dropped)
 
     def normalize_row(
         self, record: Mapping[str, str]
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """Values in schema order ("" where left out) and what was left out."""
-        values = [""] * len(self.schema)
-        dropped: list[tuple[str, str]] = []
-        region = self._default_region
-        for item in self._fields:
-            text = clean(record.get(item.column) or "")
-            if not text:
-                continue
-            value, reason = _normalize_text(item.key, text, region, self._date_order)
-            if reason is not None:
-                dropped.append((item.key, reason))
-            elif len(item.positions) == 1:
-                values[item.positions[0]] = value
-                if item.key == "COUNTRY" and len(value) == 2:
-                    region = value
-            else:
-                for position, part in zip(
-                    item.positions, value.split("-"), strict=True
-                ):
-                    values[position] = part
+        values, _, dropped = self._code_row(record)
         return values, dropped
 
     def skip_reason(self, values: list[str]) -> str | None:
@@ -274,8 +162,35 @@ class RowEncoder:
 
     def hash_row(self, values: list[str]) -> list[str]:
         """What is sent for a normalized row (see hash_value)."""
-        pairs = zip(self._hashers, values, strict=True)
-        return [hasher(value) for hasher, value in pairs]
+        pairs = zip(self.schema, values, strict=True)
+        return [hash_value(key, value) for key, value in pairs]
+
+    def _code_row(self, record: Mapping[str, str]):
+        """Normalized values, what is sent for them, and what was left out."""
+        values = [""] * len(self.schema)
+        sent = [""] * len(self.schema)
+        dropped: list[tuple[str, str]] = []
+        region = self._default_region
+        for key, column, positions, code, needs_region, dates in self._fields:
+            raw = record.get(column)
+            if not raw:
+                continue
+            value, reason, digest = code(raw, region if needs_region else None, dates)
+            if reason is not None:
+                dropped.append((key, reason))
+            elif not value:
+                continue
+            elif len(positions) == 1:
+                values[positions[0]] = value
+                sent[positions[0]] = digest
+                if key == "COUNTRY" and len(value) == 2:
+                    region = value  # the row's own country reads its PHONE, ST, ZIP
+            else:
+                parts = zip(positions, value.split("-"), digest, strict=True)
+                for position, part, part_digest in parts:
+                    values[position] = part
+                    sent[position] = part_digest
+        return values, sent, dropped
 
 
 def _checked_date_order(date_order: str | None) -> str | None:
@@ -293,14 +208,23 @@ def _checked_default_country(default_country: str | None) -> str | None:
     return region
 
 
-def _fields_for(mapping: Mapping[str, str], schema: list[str]) -> list[_Field]:
+def _fields_for(
+    mapping: Mapping[str, str], schema: list[str], dates: Dates
+) -> list[_Field]:
     position = {key: index for index, key in enumerate(schema)}
     fields = []
     # COUNTRY first: the other keys of the row are read in its country.
     for key in sorted(mapping, key=lambda key: key != "COUNTRY"):
-        keys = DOB_PARTS if key == "DOB" else (key,)
-        positions = tuple(position[part] for part in keys)
-        fields.append(_Field(key, mapping[key], positions))
+        parts = DOB_PARTS if key == "DOB" else (key,)
+        field = _Field(
+            key=key,
+            column=mapping[key],
+            positions=tuple(position[part] for part in parts),
+            code=CODERS[key],
+            needs_region=key in REGION_KEYS,
+            dates=dates if key in DATE_KEYS else None,
+        )
+        fields.append(field)
     return fields
 
 

@@ -107,14 +107,14 @@ def _write_rows(encoder: RowEncoder, reader: csv.DictReader, hashed: bool) -> Co
         writer = csv.writer(target, lineterminator="\n")
         writer.writerow(encoder.schema)
         for record in reader:
-            values, dropped = encoder.normalize_row(record)
-            counts.update(f"{key} {reason}" for key, reason in dropped)
-            skip = encoder.skip_reason(values)
-            if skip is not None:
-                counts[f"skipped {skip}"] += 1
-            elif hashed:
-                values = encoder.hash_row(values)
-            writer.writerow(blank if skip is not None and hashed else values)
+            row = encoder.encode(record)
+            cells = row.values
+            if cells is None:
+                # Nothing of a skipped row is sent; its normalized values still show.
+                cells = blank if hashed else encoder.normalize_row(record)[0]
+                counts[f"skipped {row.skip_reason}"] += 1
+            writer.writerow(cells)
+            counts.update(f"{key} {reason}" for key, reason in row.dropped)
             counts["rows"] += 1
     return counts
 

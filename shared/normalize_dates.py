@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import lru_cache
 
 from shared.normalize_tables import (
     AMBIGUOUS_DATE,
@@ -17,6 +16,7 @@ from shared.normalize_tables import (
     INVALID_DATE,
     MONTHS,
 )
+from shared.normalize_text import Result
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
 EARLIEST_BIRTH_YEAR = 1900  # Meta's table: DOBY from 1900 to this year
@@ -30,16 +30,14 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 _TOKENS = re.compile(r"[a-z]+|\d+", re.ASCII)
 
 
-def parse_date(text: str, date_order: str | None) -> tuple[Parts | None, str | None]:
+def parse_date(
+    text: str, date_order: str | None, this_year: int
+) -> tuple[Parts | None, str | None]:
     """(("1990", "02", "28"), None) or (None, reason)."""
-    return _parse_date(text.lower(), date_order, date.today().year)
-
-
-@lru_cache(maxsize=16_384)
-def _parse_date(text: str, date_order: str | None, this_year: int):
-    numbers = _numeric_parts(text, date_order)
+    lowered = text.lower()
+    numbers = _numeric_parts(lowered, date_order)
     if numbers is None:
-        numbers = _compact_parts(text) or _month_name_parts(text)
+        numbers = _compact_parts(lowered) or _month_name_parts(lowered)
     if numbers is None:
         return None, INVALID_DATE
     if isinstance(numbers, str):
@@ -62,7 +60,7 @@ def _numeric_parts(text: str, date_order: str | None):
 
 
 def _day_and_month(first: int, second: int, year: int, date_order: str | None):
-    if first > 12 or first == second:
+    if first > 12:
         return year, second, first
     if second > 12:
         return year, first, second
@@ -105,43 +103,48 @@ def _checked(year: int, month: int, day: int, this_year: int):
     return (f"{year:04d}", f"{month:02d}", f"{day:02d}"), None
 
 
-def birth_year(text: str, date_order: str | None) -> tuple[str, str | None]:
+def birth_year(text: str, date_order: str | None, this_year: int) -> Result:
     """DOBY from its own column (`1990`) or from a full date."""
     if len(text) == 4 and _is_ascii_digits(text):
-        this_year = date.today().year
         if EARLIEST_BIRTH_YEAR <= int(text) <= this_year:
             return text, None
         return "", INVALID_DATE
-    return _part_of(text, date_order, 0)
+    return _part_of(text, date_order, this_year, 0)
 
 
-def birth_month(text: str, date_order: str | None) -> tuple[str, str | None]:
+def birth_month(text: str, date_order: str | None, this_year: int) -> Result:
     """DOBM from its own column (`2`, `02`, `Feb`) or from a full date."""
     if len(text) <= 2 and _is_ascii_digits(text):
         return _two_digits(int(text), 12)
     month = MONTHS.get(text.lower().rstrip("."))
     if month is not None:
         return f"{month:02d}", None
-    return _part_of(text, date_order, 1)
+    return _part_of(text, date_order, this_year, 1)
 
 
-def birth_day(text: str, date_order: str | None) -> tuple[str, str | None]:
+def birth_day(text: str, date_order: str | None, this_year: int) -> Result:
     """DOBD from its own column (`7`, `07`) or from a full date."""
     if len(text) <= 2 and _is_ascii_digits(text):
         return _two_digits(int(text), 31)
-    return _part_of(text, date_order, 2)
+    return _part_of(text, date_order, this_year, 2)
+
+
+def full_date(text: str, date_order: str | None, this_year: int) -> Result:
+    """DOB as `YYYY-MM-DD`, which the row encoder splits into DOBY, DOBM, DOBD."""
+    parts, reason = parse_date(text, date_order, this_year)
+    return ("-".join(parts), None) if parts else ("", reason)
 
 
 def _is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _two_digits(number: int, highest: int) -> tuple[str, str | None]:
+def _two_digits(number: int, highest: int) -> Result:
     if 1 <= number <= highest:
         return f"{number:02d}", None
     return "", INVALID_DATE
 
 
-def _part_of(text: str, date_order: str | None, index: int) -> tuple[str, str | None]:
-    parts, reason = parse_date(text, date_order)
+def _part_of(text: str, date_order: str | None, this_year: int, index: int) -> Result:
+    parts, reason = parse_date(text, date_order, this_year)
     return (parts[index], None) if parts else ("", reason)

@@ -8,6 +8,7 @@ only what it needs, because a full parse costs about 30 microseconds.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 import phonenumbers
@@ -22,55 +23,123 @@ from shared.normalize_text import Result
 _DOUBLE_ZERO_PREFIX = re.compile(r"^([^\d+\uff0b]*)00")
 _LEADING_PLUS = re.compile(r"^[^\d+\uff0b]*[+\uff0b]")
 _COUNTRY_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+# Characters people put between digits; removed before the cheap path looks at them.
+_LAYOUT_CHARACTERS = str.maketrans("", "", " \t-./()")
 
 
 def phone(text: str, region: str | None) -> Result:
     """`+44 (0)20 7946 0958` -> `442079460958`; `030 1234567` (de) -> `49301234567`."""
-    if text[0] == "+" and _is_ascii_digits(text[1:]):
-        fast = _international_digits(text[1:])
-        if fast is not None:
-            return fast
+    compact = text.translate(_LAYOUT_CHARACTERS)
+    if compact.isascii():
+        quick = _quick(compact, region, bare=len(compact) == len(text))
+        if quick is not None:
+            return quick
     return _parsed(text, region)
 
 
-def _is_ascii_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+def _quick(compact: str, region: str | None, *, bare: bool) -> Result | None:
+    """The cheap path for plain digits; None sends the value to the full parse."""
+    if compact[:1] == "+":
+        digits = compact[1:]
+    elif compact[:2] == "00":
+        digits = compact[2:]
+    elif region is not None:
+        return _quick_national(compact, region) if compact.isdigit() else None
+    elif bare:
+        digits = compact  # digits alone, no country: international, as in _parsed
+    else:
+        return None
+    return _quick_international(digits) if digits.isdigit() else None
 
 
-def _international_digits(digits: str) -> Result | None:
-    """The cheap path for `+<digits>`; None when the full parse must decide."""
+def _quick_international(digits: str) -> Result | None:
     country_code, national = _split_country_code(digits)
-    if country_code is None or national[:1] in ("", "0"):
+    if country_code is None:
         return None
-    if _may_start_with_national_prefix(country_code, national):
+    plan = _plan_for_country_code(country_code)
+    return _quick_checked(plan, national)
+
+
+def _quick_national(digits: str, region: str) -> Result | None:
+    plan = _plan_for_region(region)
+    if plan is None or digits.startswith(plan.country_code_text):
+        # libphonenumber may read a leading country code here: let it decide.
         return None
-    return _checked(country_code, national)
+    if plan.international_prefix and plan.international_prefix.match(digits):
+        return None
+    return _quick_checked(plan, digits)
+
+
+def _quick_checked(plan: _Plan | None, national: str) -> Result | None:
+    if plan is None:
+        return None
+    stripped = _without_national_prefix(plan, national)
+    if not stripped:
+        return None
+    result = _checked(plan.country_code, stripped)
+    return result if result[1] is None else None
 
 
 def _split_country_code(digits: str) -> tuple[int | None, str]:
     # Country calling codes are a prefix code of one to three digits (ITU-T E.164).
+    if digits[:1] in ("", "0"):
+        return None, digits
     for length in (1, 2, 3):
         if int(digits[:length]) in _COUNTRY_CODES:
             return int(digits[:length]), digits[length:]
     return None, digits
 
 
-def _may_start_with_national_prefix(country_code: int, national: str) -> bool:
-    # Written after the country code, a trunk prefix (`+44 020...`) is still removed by
-    # libphonenumber; such numbers go through the full parse so both paths agree.
-    pattern = _national_prefix_pattern(country_code)
-    if pattern is None:
-        return False
-    match = pattern.match(national)
-    return match is not None and (match.end() > 0 or any(match.groups()))
+def _without_national_prefix(plan: _Plan, national: str) -> str | None:
+    """The number without its trunk prefix (`020...` -> `20...`), as libphonenumber
+    strips it; None when only the full parse can tell (carrier codes, rewrites)."""
+    if plan.national_prefix is None:
+        return national
+    match = plan.national_prefix.match(national)
+    if match is None:
+        return national
+    if any(group is not None for group in match.groups()):
+        return None
+    rest = national[match.end() :]
+    if rest == national or plan.viable.fullmatch(rest):
+        return rest
+    return None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the cheap path needs from one region's libphonenumber metadata."""
+
+    country_code: int
+    country_code_text: str
+    national_prefix: re.Pattern[str] | None
+    international_prefix: re.Pattern[str] | None
+    viable: re.Pattern[str]
 
 
 @cache
-def _national_prefix_pattern(country_code: int) -> re.Pattern[str] | None:
+def _plan_for_region(region: str) -> _Plan | None:
+    metadata = PhoneMetadata.metadata_for_region(region.upper())
+    return _plan(metadata) if metadata else None
+
+
+@cache
+def _plan_for_country_code(country_code: int) -> _Plan | None:
     region = phonenumbers.region_code_for_country_code(country_code)
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
-    prefix = metadata.national_prefix_for_parsing if metadata else None
-    return re.compile(prefix) if prefix else None
+    return _plan(metadata) if metadata else None
+
+
+def _plan(metadata: PhoneMetadata) -> _Plan:
+    national = metadata.national_prefix_for_parsing
+    international = metadata.international_prefix
+    return _Plan(
+        country_code=metadata.country_code,
+        country_code_text=str(metadata.country_code),
+        national_prefix=re.compile(national) if national else None,
+        international_prefix=re.compile(international) if international else None,
+        viable=re.compile(metadata.general_desc.national_number_pattern),
+    )
 
 
 def _parsed(text: str, region: str | None) -> Result:
@@ -89,6 +158,10 @@ def _parsed(text: str, region: str | None) -> Result:
         retry = _parse("+" + candidate, None)
         return retry if retry[1] is None else result
     return result
+
+
+def _is_ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _parse(candidate: str, region: str | None) -> Result:

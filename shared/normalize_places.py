@@ -26,17 +26,18 @@ from shared.normalize_tables import (
     UNKNOWN_STATE,
     US_STATE_ALIASES,
 )
-from shared.normalize_text import PLACE_CACHE, Result, ascii_alnum, clean
+from shared.normalize_text import Result, ascii_alnum, clean
 
 logger = logging.getLogger(__name__)
 
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
 # US: ZIP or ZIP+4 once spaces and hyphens are gone; the first five digits are sent.
 _US_ZIP = re.compile(r"(\d{5})(?:\d{4})?")
-# UK: outward code (area and district) and the sector digit, then the unit's two
-# letters, which Meta asks to leave out; an already shortened code is accepted as is.
-_GB_FULL_POSTCODE = re.compile(r"([a-z]{1,2}\d[a-z\d]?\d)[a-z]{2}")
-_GB_SECTOR = re.compile(r"[a-z]{1,2}\d[a-z\d]?\d")
+# UK: outward code (area and district, two to four characters) and the sector digit,
+# then the unit's two letters, which Meta asks to leave out; a code already shortened
+# to its sector is kept as it is. Anything else is not a UK postcode.
+_GB_FULL_POSTCODE = re.compile(r"([a-z0-9]{2,4}\d)[a-z]{2}")
+_GB_SECTOR = re.compile(r"[a-z0-9]{2,4}\d")
 _ISO_ALPHA_2 = frozenset(country.alpha_2.lower() for country in pycountry.countries)
 
 
@@ -145,13 +146,11 @@ def state(text: str, region: str | None) -> Result:
     return _state_elsewhere(text)
 
 
-@lru_cache(maxsize=PLACE_CACHE)
 def _us_state(text: str) -> Result:
     code = _us_states().get(ascii_alnum(text))
     return (code, None) if code else ("", UNKNOWN_STATE)
 
 
-@lru_cache(maxsize=PLACE_CACHE)
 def _state_elsewhere(text: str) -> Result:
     kept = ascii_alnum(text)
     return (kept, None) if kept else ("", NO_USABLE_TEXT)
@@ -169,7 +168,6 @@ def _us_states() -> dict[str, str]:
     return index
 
 
-@lru_cache(maxsize=PLACE_CACHE)
 def postcode(text: str, region: str | None) -> Result:
     """ZIP: lowercase letters and digits; US first five digits; UK without the unit."""
     code = ascii_alnum(text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -27,11 +26,6 @@ Result = tuple[str, str | None]
 _NOT_ASCII_LETTER = re.compile(r"[^a-z]+")
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGEST = re.compile(r"[0-9a-fA-F]{64}")
-
-# Cache sizes: values that repeat across a segment (first names, cities, gender words)
-# are worth remembering; identifiers unique to a profile (emails, phones) are not.
-NAME_CACHE = 65_536
-PLACE_CACHE = 16_384
 
 
 def clean(raw: str) -> str:
@@ -70,7 +64,6 @@ def email(text: str) -> Result:
     return lowered, None
 
 
-@lru_cache(maxsize=NAME_CACHE)
 def person_name(text: str) -> Result:
     """FN and LN: lowercase letters and combining marks of any script, nothing else.
 
@@ -95,14 +88,12 @@ def first_initial(text: str) -> Result:
     return (name[0], None) if name else ("", reason)
 
 
-@lru_cache(maxsize=1024)
 def gender(text: str) -> Result:
     word = _NOT_ASCII_LETTER.sub("", ascii_fold(text))
     code = GENDER_WORDS.get(word)
     return (code, None) if code else ("", UNKNOWN_GENDER)
 
 
-@lru_cache(maxsize=PLACE_CACHE)
 def city(text: str) -> Result:
     """CT: transliterated, lowercase a-z only (`São Paulo` -> `saopaulo`)."""
     kept = _NOT_ASCII_LETTER.sub("", ascii_fold(text))

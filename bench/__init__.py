@@ -1,0 +1,1 @@
+"""Benchmarks: speed figures, never timed tests."""
