@@ -15,8 +15,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from azure.core.credentials import AccessToken
 from pycep import BicepParser
 
+from shared import settings, storage
+from shared.secrets import SecretStore
 from shared.settings import SETTINGS, STORAGE_SETTING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,10 +330,73 @@ def test_telemetry_authenticates_as_the_app_identity():
 
 
 def test_no_storage_connection_string_or_key_in_the_settings():
-    settings = app_settings()
+    values = app_settings()
 
-    assert STORAGE_SETTING not in settings
-    assert not any("AccountKey" in str(v) for v in settings.values())
+    assert STORAGE_SETTING not in values
+    assert not any("AccountKey" in str(v) for v in values.values())
+
+
+# --- the product's clients with what the deployment gives them ------------------------
+
+
+def example_endpoint(service: str) -> str:
+    return f"https://stexample.{service}.core.windows.net/"
+
+
+# Example values of the module outputs the identity-based settings come from.
+EXAMPLE_OUTPUTS = {
+    ("identity", "outputs", "clientId"): "00000000-0000-0000-0000-00000000c11d",
+    ("storage", "outputs", "blobEndpoint"): example_endpoint("blob"),
+    ("storage", "outputs", "queueEndpoint"): example_endpoint("queue"),
+    ("keyVault", "outputs", "uri"): "https://kv-example.vault.azure.net/",
+}
+
+
+class StaticCredential:
+    """A token credential that signs in nowhere: clients are built, never called."""
+
+    def get_token(self, *scopes, **kwargs) -> AccessToken:
+        return AccessToken("static-test-token", 4_102_444_800)
+
+
+def azure_environ() -> dict[str, str]:
+    """The storage and vault settings as the deployment sets them, example values."""
+    names = [n for n in app_settings() if n.startswith(STORAGE_SETTING)]
+    environ = {}
+    for name in [*names, VAULT_SETTING]:
+        source = setting_source(name)
+        path = tuple(accessor(source)) if isinstance(source, dict) else None
+        environ[name] = EXAMPLE_OUTPUTS.get(path, source)
+    return environ
+
+
+BUILDERS = {"blob": storage.blob_service, "queue": storage.queue_service}
+
+
+@pytest.mark.parametrize("service", BUILDERS)
+def test_storage_client_builds_from_the_identity_based_settings(service):
+    credential = StaticCredential()
+
+    client = BUILDERS[service](azure_environ(), credential=credential)
+
+    assert client.url == example_endpoint(service)
+    assert client.credential is credential
+
+
+@pytest.mark.parametrize(("service", "port"), [("blob", 10000), ("queue", 10001)])
+def test_storage_client_builds_from_the_local_connection_string(service, port):
+    client = BUILDERS[service]({STORAGE_SETTING: "UseDevelopmentStorage=true"})
+
+    assert client.url.startswith(f"http://127.0.0.1:{port}/devstoreaccount1")
+
+
+def test_secret_client_builds_for_the_deployed_vault():
+    credential = StaticCredential()
+    loaded = settings.load(azure_environ())
+
+    client = SecretStore(loaded, credential=credential).client()
+
+    assert client.vault_url == "https://kv-example.vault.azure.net"
 
 
 # --- role assignments ----------------------------------------------------------------
