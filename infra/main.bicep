@@ -7,7 +7,7 @@ targetScope = 'subscription'
 
 @minLength(1)
 @maxLength(64)
-@description('Name of the azd environment: names the resource group and tags every resource.')
+@description('Name of the azd environment: names the resource group, tags every resource.')
 param environmentName string
 
 @minLength(1)
@@ -22,8 +22,9 @@ param principalId string = ''
 @description('Meta app id, used by Connect with Facebook (FACEBOOK_APP_ID).')
 param facebookAppId string = ''
 
-// Flex Consumption sizes: 512 MB (a quarter core), 2048 MB (one core), 4096 MB (two).
-// Hashing a batch of 10,000 rows is CPU-bound Python, so one core per instance.
+// Flex Consumption instances come in 512, 2048 and 4096 MB, with CPU in proportion.
+// Hashing a batch of 10,000 rows is CPU-bound Python: the platform's default size of
+// 2048 MB leaves room for the few batches an instance takes at once (host.json).
 @allowed([
   512
   2048
@@ -52,7 +53,6 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = {
   'azd-env-name': environmentName
 }
-var functionAppName = 'func-${resourceToken}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -127,7 +127,7 @@ module functionApp 'function.bicep' = {
   name: 'function-app'
   scope: rg
   params: {
-    name: functionAppName
+    name: 'func-${resourceToken}'
     planName: 'plan-${resourceToken}'
     location: location
     tags: tags
