@@ -13,6 +13,7 @@ from the messy text. Nothing here imports the product: the two must agree on the
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import gzip
 import hashlib
@@ -29,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import BinaryIO, NamedTuple
 
 from tools import sample_data as data
 
@@ -109,7 +110,9 @@ DEFAULT_COUNTRY = "us"
 INVISIBLES = ("\u200b", "\ufeff", "\u00a0")
 EDGE_SPACES = (" ", "  ", " ", "\t")
 NONZERO_DIGITS = "23456789"
-GZIP_LEVEL = 6
+# Level 1 packs these rows to 40% of their size, level 6 to 33% at a third of the
+# speed; for sample files the speed matters more.
+GZIP_LEVEL = 1
 # Rows are made in chunks, each from its own random stream, so that worker processes
 # can make them in parallel and any number of workers writes the same bytes.
 CHUNK_ROWS = 10_000
@@ -123,15 +126,17 @@ DATE_FORMS = (
     ("{y:04d}-{m:02d}-{d:02d}T00:00:00Z", 10),
     ("{d} {month} {y:04d}", 5),
     ("{mon} {d}, {y:04d}", 5),
-    ("numeric", 25),
     ("{d:02d}.{m:02d}.{y:04d}", 5),
 )
 NUMERIC_DATES = {
-    "mdy": ("{m:02d}/{d:02d}/{y:04d}", "{m}/{d}/{y:04d}"),
-    "dmy": ("{d:02d}/{m:02d}/{y:04d}", "{d}/{m}/{y:04d}"),
+    "mdy": (("{m:02d}/{d:02d}/{y:04d}", 20), ("{m}/{d}/{y:04d}", 5)),
+    "dmy": (("{d:02d}/{m:02d}/{y:04d}", 20), ("{d}/{m}/{y:04d}", 5)),
 }
 AMBIGUOUS_FORMS = frozenset(
-    ("{d:02d}.{m:02d}.{y:04d}", *NUMERIC_DATES["mdy"], *NUMERIC_DATES["dmy"])
+    (
+        "{d:02d}.{m:02d}.{y:04d}",
+        *(form for forms in NUMERIC_DATES.values() for form, _ in forms),
+    )
 )
 EMAIL_LOCALS = (
     ("{f}.{l}", 30),
@@ -217,18 +222,43 @@ class _Pattern(NamedTuple):
         )
 
 
+class _PhonePlan(NamedTuple):
+    """One phone plan with every style of the market turned into a template that
+    takes the digits of the national significant number, one slot per digit."""
+
+    digits: _Pattern
+    national: tuple[str, ...]
+    international: tuple[str, ...]
+
+
+def _phone_plan(plan: str, country: data.Country) -> _PhonePlan:
+    slots = tuple("{}" * len(group) for group in plan.split(" "))
+    templates: dict[str, str] = {}
+
+    def template(style: str) -> str:
+        if style not in templates:
+            parts = _PhoneParts(country.calling_code, slots)
+            templates[style] = style.format_map(parts)
+        return templates[style]
+
+    return _PhonePlan(
+        digits=_Pattern.compile(plan.replace(" ", "")),
+        national=tuple(map(template, _wheel(country.national_styles))),
+        international=tuple(map(template, _wheel(country.international_styles))),
+    )
+
+
 class _Market(NamedTuple):
     country: data.Country
     cells: tuple[str, ...]
     female: tuple[_Name, ...]
     male: tuple[_Name, ...]
     last: tuple[_Name, ...]
-    phone_plans: tuple[_Pattern, ...]
-    national: tuple[str, ...]
-    international: tuple[str, ...]
+    phone_plans: tuple[_PhonePlan, ...]
     postcodes: tuple[_Pattern, ...]  # one per city, same order
     male_words: tuple[str, ...]
     female_words: tuple[str, ...]
+    date_forms: tuple[str, ...]
 
 
 def _names(texts: Sequence[str]) -> tuple[_Name, ...]:
@@ -242,12 +272,11 @@ def _market(country: data.Country) -> _Market:
         female=_names(country.female_names),
         male=_names(country.male_names),
         last=_names(country.last_names),
-        phone_plans=tuple(_Pattern.compile(plan) for plan in country.phone_plans),
-        national=_wheel(country.national_styles),
-        international=_wheel(country.international_styles),
+        phone_plans=tuple(_phone_plan(plan, country) for plan in country.phone_plans),
         postcodes=tuple(_Pattern.compile(city.postcode) for city in country.cities),
         male_words=_wheel(_local_words(data.MALE_WORDS, country.language)),
         female_words=_wheel(_local_words(data.FEMALE_WORDS, country.language)),
+        date_forms=_wheel(DATE_FORMS + NUMERIC_DATES[country.numeric_dates]),
     )
 
 
@@ -263,7 +292,6 @@ class _Tables(NamedTuple):
     other_male: tuple[_Name, ...]
     other_last: tuple[_Name, ...]
     other_words: tuple[str, ...]
-    date_forms: tuple[str, ...]
     email_locals: tuple[str, ...]
     email_domains: tuple[str, ...]
     extensions: tuple[str, ...]
@@ -280,7 +308,6 @@ def _tables() -> _Tables:
         other_male=_names(data.DIASPORA_MALE),
         other_last=_names(data.DIASPORA_LAST),
         other_words=_wheel(data.OTHER_WORDS),
-        date_forms=_wheel(DATE_FORMS),
         email_locals=_wheel(EMAIL_LOCALS),
         email_domains=_wheel(data.EMAIL_DOMAINS),
         extensions=_wheel(data.EXTENSIONS),
@@ -309,7 +336,7 @@ class _Person(NamedTuple):
     gender: str  # "m" or "f"
     birth: tuple[int, int, int] | None
     email: str | None
-    phone: tuple[str, ...] | None  # groups of the national significant number
+    phone: tuple[_PhonePlan, str] | None  # plan, national significant number
     city: data.City | None
     state: tuple[str, str] | None  # (cell, ST key)
     postcode: str | None
@@ -374,7 +401,7 @@ class _ChunkSource:
             gender,
             None if rand() < NO_BIRTH_DATE_RATE else self._birth_date(),
             None if rand() < NO_EMAIL_RATE else self._email(first, last),
-            None if rand() < NO_PHONE_RATE else self._phone_groups(market),
+            None if rand() < NO_PHONE_RATE else self._phone_number(market),
             None if rand() < NO_CITY_RATE else city,
             self._state(city),
             None
@@ -415,9 +442,9 @@ class _ChunkSource:
         domains = tables.email_domains
         return f"{local}@{domains[int(rand() * len(domains))]}"
 
-    def _phone_groups(self, market: _Market) -> tuple[str, ...]:
+    def _phone_number(self, market: _Market) -> tuple[_PhonePlan, str]:
         plan = market.phone_plans[int(self._rand() * len(market.phone_plans))]
-        return tuple(self._fill(plan, market.country).split(" "))
+        return plan, self._fill(plan.digits, market.country)
 
     def _state(self, city: data.City) -> tuple[str, str] | None:
         states = city.states
@@ -542,37 +569,31 @@ class _ChunkSource:
 
     def _phone_cell(self, person: _Person, national_only: bool) -> tuple[str, str]:
         rand = self._rand
-        groups = person.phone
-        if groups is None:
+        if person.phone is None:
             if rand() < PHONE_PLACEHOLDER_RATE / NO_PHONE_RATE:
                 placeholders = data.PHONE_PLACEHOLDERS
                 return placeholders[int(rand() * len(placeholders))], ""
             return "", ""
-        market = person.market
-        calling_code = market.country.calling_code
+        plan, digits = person.phone
         if not national_only and rand() < INTERNATIONAL_PHONE_RATE:
-            styles = market.international
+            styles = plan.international
         else:
-            styles = market.national
-        style = styles[int(rand() * len(styles))]
-        cell = style.format_map(_PhoneParts(calling_code, groups))
+            styles = plan.national
+        cell = styles[int(rand() * len(styles))].format(*digits)
         if rand() < PHONE_EXTENSION_RATE:
             extensions = self._tables.extensions
             extension = extensions[int(rand() * len(extensions))]
             cell += extension.format(1 + int(rand() * 999))
         if rand() < INNER_NBSP_RATE:
             cell = cell.replace(" ", "\u00a0")
-        return cell, calling_code + "".join(groups)
+        return cell, person.market.country.calling_code + digits
 
     def _birth_cell(self, person: _Person) -> tuple[str, tuple[str, str, str]]:
         if person.birth is None:
             return "", ("", "", "")
         year, month, day = person.birth
-        forms = self._tables.date_forms
+        forms = person.market.date_forms
         form = forms[int(self._rand() * len(forms))]
-        if form == "numeric":
-            forms = NUMERIC_DATES[person.market.country.numeric_dates]
-            form = forms[int(self._rand() * len(forms))]
         month_name = data.MONTH_NAMES[month - 1]
         cell = form.format(y=year, m=month, d=day, month=month_name, mon=month_name[:3])
         if day <= 12 and form in AMBIGUOUS_FORMS:
@@ -655,34 +676,29 @@ def iter_profiles(count: int, *, seed: int = 0) -> Iterator[tuple[dict, dict]]:
         )
 
 
-def _open_text(path: Path, *, bom: bool) -> TextIO:
-    """A UTF-8 text stream; gzip when the name ends in .gz.
+def _open_binary(path: Path) -> BinaryIO:
+    """The file to write; gzip when its name ends in .gz.
 
     The gzip header gets no timestamp, so one seed always gives the same bytes.
     """
-    encoding = "utf-8-sig" if bom else "utf-8"
     if path.suffix != ".gz":
-        return open(path, "w", encoding=encoding, newline="")
-    packed = gzip.GzipFile(path, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
-    return io.TextIOWrapper(packed, encoding=encoding, newline="")
+        return open(path, "wb")
+    return gzip.GzipFile(path, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def _csv_text(rows: Sequence[Row], header: Sequence[str] = ()) -> str:
-    """RFC 4180: CRLF line ends, fields quoted when they hold a comma, quote or line
-    break, quotes doubled."""
+def _csv_bytes(rows: Sequence[Row]) -> bytes:
+    """UTF-8 CSV per RFC 4180: CRLF line ends, fields quoted when they hold a comma,
+    quote or line break, quotes doubled."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    if header:
-        writer.writerow(header)
-    writer.writerows(rows)
-    return text.getvalue()
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    return text.getvalue().encode()
 
 
-def _jsonl_text(rows: Sequence[Row]) -> str:
+def _jsonl_bytes(rows: Sequence[Row]) -> bytes:
     return "".join(
         json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
         for row in rows
-    )
+    ).encode()
 
 
 class _Job(NamedTuple):
@@ -693,28 +709,30 @@ class _Job(NamedTuple):
     with_expected: bool
 
 
-def _chunk_texts(job: _Job) -> tuple[str, str]:
-    """The segment text and expected text of one chunk (runs in a worker)."""
+def _chunk_bytes(job: _Job) -> tuple[bytes, bytes]:
+    """The segment and expected bytes of one chunk (runs in a worker)."""
     rows = list(_ChunkSource(job.seed, job.chunk).rows(job.size))
     raw = [pair[0] for pair in rows]
-    segment = _csv_text(raw) if job.fmt == "csv" else _jsonl_text(raw)
-    expected = _csv_text([pair[1] for pair in rows]) if job.with_expected else ""
+    segment = _csv_bytes(raw) if job.fmt == "csv" else _jsonl_bytes(raw)
+    expected = _csv_bytes([pair[1] for pair in rows]) if job.with_expected else b""
     return segment, expected
 
 
-def _texts_in_order(jobs: Iterator[_Job], workers: int) -> Iterator[tuple[str, str]]:
-    """Chunk texts in file order, made by `workers` processes.
+def _chunks_in_order(
+    jobs: Iterator[_Job], workers: int
+) -> Iterator[tuple[bytes, bytes]]:
+    """Chunk bytes in file order, made by `workers` processes.
 
     At most two chunks per worker are in flight, so memory stays constant however
     many rows are asked for (Pool.imap would run ahead of a slow writer).
     """
     if workers <= 1:
-        yield from map(_chunk_texts, jobs)
+        yield from map(_chunk_bytes, jobs)
         return
     with multiprocessing.Pool(workers) as pool:
         pending: deque = deque()
         for job in jobs:
-            pending.append(pool.apply_async(_chunk_texts, (job,)))
+            pending.append(pool.apply_async(_chunk_bytes, (job,)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -751,19 +769,21 @@ def write_segment(
     if count <= CHUNK_ROWS:
         workers = 1  # one chunk: starting processes would only cost time
     with ExitStack() as files:
-        segment = files.enter_context(_open_text(Path(path), bom=bom))
+        segment = files.enter_context(_open_binary(Path(path)))
+        if bom:
+            segment.write(codecs.BOM_UTF8)
         if fmt == "csv":
-            segment.write(_csv_text((), COLUMNS))
+            segment.write(_csv_bytes([COLUMNS]))
         expected = None
         if expected_path is not None:
-            expected = files.enter_context(_open_text(Path(expected_path), bom=False))
-            expected.write(_csv_text((), EXPECTED_COLUMNS))
-        for segment_text, expected_text in _texts_in_order(
+            expected = files.enter_context(_open_binary(Path(expected_path)))
+            expected.write(_csv_bytes([EXPECTED_COLUMNS]))
+        for segment_bytes, expected_bytes in _chunks_in_order(
             jobs, workers or default_workers()
         ):
-            segment.write(segment_text)
+            segment.write(segment_bytes)
             if expected:
-                expected.write(expected_text)
+                expected.write(expected_bytes)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
