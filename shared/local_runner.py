@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import azure.functions as func
+from azure.functions.queue import QueueMessage
 
 from shared import storage
 from shared.settings import Settings
@@ -80,7 +81,7 @@ def invoke(function_name: str, message_id: str, body: str, dequeue_count: int):
     outcome crosses the process boundary whatever the exception was."""
     import function_app
 
-    message = func.QueueMessage(
+    message = QueueMessage(
         id=message_id, body=body.encode(), dequeue_count=dequeue_count
     )
     try:

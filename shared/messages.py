@@ -53,5 +53,5 @@ def decode(kind, text: str):
         document = json.loads(text)
         names = {f.name for f in fields(kind)}
         return kind(**{k: v for k, v in document.items() if k in names})
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"not a {kind.__name__} message: {exc}") from None

@@ -38,7 +38,7 @@ def check_segment_name(name: object) -> str | None:
         return "must be a name inside the segments container, not a URL or path"
     if any(part in ("..", ".") for part in name.split("/")) or "//" in name:
         return "must not contain . or .. path parts"
-    if not _SEGMENT_NAME.match(name):
+    if not _SEGMENT_NAME.fullmatch(name):
         return "may hold only letters, digits, spaces and . _ - = /"
     return None
 
