@@ -978,7 +978,7 @@ EMAIL_TAGS = ("promo", "news", "shop", "2024")
 # Cells that some exports put where a phone number is missing.
 PHONE_PLACEHOLDERS = ("+0000000000", "N/A", "none", "-", "unknown")
 # Written without an @ by a typo or an export that dropped it.
-EMAIL_BREAKS = ("at", ".", " ", "")
+EMAIL_BREAKS = (" at ", ".", " ", "")
 
 EXTENSIONS = ((" ext. {}", 40), (" x{}", 30), (" ext {}", 20), (" #{}", 10))
 
