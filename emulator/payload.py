@@ -32,6 +32,7 @@ ALLOWED_KEYS = HASHED_KEYS | PLAIN_KEYS | PROCESSING_KEYS
 _INT64 = 1 << 63
 
 _HEX_DIGITS = b"0123456789abcdef"
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _HASHED_VALUE = re.compile(r"(?:[0-9a-f]{64})?")
 # Mobile advertiser ids (IDFA, AAID) are UUIDs, sent lowercase with hyphens and never
 # hashed: a 64-hex value here is a hashed id, which Meta cannot match.
@@ -131,8 +132,9 @@ def _read_payload(payload: object, session: Session) -> Upload:
         raise invalid_parameter("payload must be a JSON object")
     schema = read_schema(payload)
     rows = _read_rows(payload, len(schema))
-    for column, key in enumerate(schema):
-        check_column(key, column, rows)
+    # zip transposes in C: one tuple of values per column, checked a column at once.
+    for key, values in zip(schema, zip(*rows, strict=True), strict=True):
+        check_column(key, values)
     upload = Upload(schema, session, len(rows))
     for index, key in enumerate(row_keys(schema, rows)):
         if key is None:
@@ -178,20 +180,20 @@ def _read_rows(payload: dict, width: int) -> list[list]:
     return rows
 
 
-def check_column(key: str, column: int, rows: list[list]) -> None:
+def check_column(key: str, values: tuple) -> None:
     if key in HASHED_KEYS:
-        values = [row[column] for row in rows]
         if not _all_digests(values):
             _find_bad_value(key, values, _HASHED_VALUE)
     elif key == "MADID":
-        _check_text_column(key, column, rows, _MADID_COLUMN, _MADID_VALUE)
+        if not _all_device_ids(values):
+            _find_bad_value(key, values, _MADID_VALUE)
     elif key == "EXTERN_ID":
-        _check_strings(key, column, rows)
+        _check_strings(key, values)
     else:
-        _check_processing_column(key, column, rows)
+        _check_processing_column(key, values)
 
 
-def _all_digests(values: list) -> bool:
+def _all_digests(values: tuple) -> bool:
     """True if every value is 64 lowercase hex digits or empty.
 
     Checked on the whole column at once with C-level calls (lengths, then deleting
@@ -204,17 +206,14 @@ def _all_digests(values: list) -> bool:
     return set(map(len, values)) <= {0, 64} and not text.translate(None, _HEX_DIGITS)
 
 
-def _check_text_column(key, column, rows, whole, single) -> None:
-    values = [row[column] for row in rows]
+def _all_device_ids(values: tuple) -> bool:
     try:
-        if whole.fullmatch("\n".join(values)):
-            return
+        return _MADID_COLUMN.fullmatch("\n".join(values)) is not None
     except TypeError:
-        pass  # a value is not a string: found and named below
-    _find_bad_value(key, values, single)
+        return False  # a value is not a string: found one by one
 
 
-def _find_bad_value(key: str, values: list, single: re.Pattern) -> None:
+def _find_bad_value(key: str, values: tuple, single: re.Pattern) -> None:
     for index, value in enumerate(values):
         if not isinstance(value, str) or not single.fullmatch(value):
             raise _bad_value(key, index)
@@ -228,17 +227,20 @@ def _bad_value(key: str, index: int) -> GraphError:
     return invalid_parameter(f"payload.data row {index}, column {key}: must be {rule}")
 
 
-def _check_strings(key: str, column: int, rows: list[list]) -> None:
-    for index, row in enumerate(rows):
-        if not isinstance(row[column], str):
+def _check_strings(key: str, values: tuple) -> None:
+    # Sent exactly as given (graph-api.md), but text, and without control characters:
+    # no real id holds them, and member keys use them as separators.
+    for index, value in enumerate(values):
+        if not isinstance(value, str) or _CONTROL.search(value):
             raise invalid_parameter(
-                f"payload.data row {index}, column {key}: must be a string"
+                f"payload.data row {index}, column {key}: must be text without "
+                "control characters"
             )
 
 
-def _check_processing_column(key: str, column: int, rows: list[list]) -> None:
-    for index, row in enumerate(rows):
-        if not _processing_value_ok(key, row[column]):
+def _check_processing_column(key: str, values: tuple) -> None:
+    for index, value in enumerate(values):
+        if not _processing_value_ok(key, value):
             raise invalid_parameter(
                 f"payload.data row {index}, column {key}: unexpected value type"
             )
