@@ -11,6 +11,8 @@ from shared import exports, http_api, planner, settings, worker
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 log = logging.getLogger(__name__)
+# The Azure SDK logs every request's URL and headers at INFO: keep it to warnings.
+logging.getLogger("azure").setLevel(logging.WARNING)
 
 STORAGE = "AzureWebJobsStorage"
 

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("azure").setLevel(logging.WARNING)  # it logs full URLs at INFO
     if args.settings:
         load_settings_file(args.settings)
     return args.handler(args)
@@ -110,4 +111,3 @@ def _status(args) -> int:
         return 1
     print(json.dumps(found, indent=2, ensure_ascii=False))
     return 0
-

@@ -55,10 +55,21 @@ def _seconds(span: str) -> int:
     return int(hours * 3600 + minutes * 60 + seconds)
 
 
+_indexed: dict[int, list] = {}
+
+
+def _functions(app: func.FunctionApp) -> list:
+    # The app indexes its functions once: a second get_functions() call refuses the
+    # names it has already seen.
+    if id(app) not in _indexed:
+        _indexed[id(app)] = app.get_functions()
+    return _indexed[id(app)]
+
+
 def queue_functions(app: func.FunctionApp, settings: Settings) -> dict[str, str]:
     """Queue name -> function name, with `%SETTING%` references resolved."""
     found = {}
-    for function in app.get_functions():
+    for function in _functions(app):
         trigger = function.get_trigger()
         if type(trigger).__name__ != "QueueTrigger":
             continue
@@ -70,7 +81,7 @@ def queue_functions(app: func.FunctionApp, settings: Settings) -> dict[str, str]
 
 
 def _user_function(app: func.FunctionApp, name: str):
-    for function in app.get_functions():
+    for function in _functions(app):
         if function.get_function_name() == name:
             return function.get_user_function()
     raise KeyError(name)
