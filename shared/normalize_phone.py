@@ -176,7 +176,22 @@ def _parse(candidate: str, region: str | None) -> Result:
 def _checked(country_code: int, national: str) -> Result:
     if _is_placeholder(national) or not _possible_length(country_code, len(national)):
         return "", INVALID_PHONE
+    if national[0] == "0" and not _reads_back(country_code, national):
+        return "", INVALID_PHONE
     return f"{country_code}{national}", None
+
+
+def _reads_back(country_code: int, national: str) -> bool:
+    """Whether `+<code><national>` gives the same number when read again.
+
+    A national number may begin with 0 (Italy keeps it), but one whose zero is taken
+    for a trunk prefix on the next reading is not a number anyone can be called on.
+    """
+    try:
+        number = phonenumbers.parse(f"+{country_code}{national}", None)
+    except NumberParseException:
+        return False
+    return phonenumbers.national_significant_number(number) == national
 
 
 def _is_placeholder(national: str) -> bool:

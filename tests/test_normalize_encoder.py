@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from hashlib import sha256
 
 import pytest
@@ -276,3 +277,18 @@ def test_hash_value(key, normalized, sent):
 def test_encoder_refuses_bad_options(options):
     with pytest.raises(InvalidInput):
         RowEncoder({"EMAIL": "Email"}, **options)
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        pytest.param(date(2010, 6, 1), (["2010", "01", "31"], []), id="this-year"),
+        pytest.param(
+            date(2009, 12, 31), (["", "", ""], [("DOB", "invalid_date")]), id="future"
+        ),
+    ],
+)
+def test_birth_year_runs_up_to_the_injected_today(today, expected):
+    encoder = RowEncoder({"DOB": "Birthday"}, today=today)
+
+    assert encoder.normalize_row({"Birthday": "2010-01-31"}) == expected
