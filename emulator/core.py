@@ -120,6 +120,9 @@ class Emulator:
             reply = self._answer(route, groups, request, headers, body)
         if failure is not None:
             reply = _failure_reply(failure)
+            reply.headers.update(
+                self.knobs.usage_headers(self._default_account(), None)
+            )
         self._record(method, path, route, reply)
         return reply
 
@@ -138,6 +141,8 @@ class Emulator:
             account_id = reply.account_id
         except GraphError as error:
             reply = Reply(status=error.status, body=error.body())
+        except Exception as error:  # a bug in the emulator: log it, answer code 1
+            reply = _unexpected(request, error)
         account_id = account_id or self._default_account()
         reply.headers.update(self.knobs.usage_headers(account_id, throttle))
         return reply
@@ -171,6 +176,18 @@ def _match(method: str, path: str) -> tuple[Route | None, tuple]:
         if match:
             return route, match.groups()
     return None, ()
+
+
+def _unexpected(request: GraphRequest, error: Exception) -> Reply:
+    # The type only: an exception's text may quote a value from the request.
+    logger.error(
+        "emulator failed on %s %s: %s",
+        request.method,
+        request.path,
+        type(error).__name__,
+    )
+    unknown = GraphError(1, "An unknown error occurred.", status=500)
+    return Reply(status=500, body=unknown.body())
 
 
 def _unknown_path() -> GraphError:
