@@ -416,6 +416,39 @@ def test_expected_phone_is_what_phonenumbers_reads_from_the_cell(profiles):
     assert checked > SAMPLE_ROWS // 2
 
 
+def postcode_regex(pattern: str, letters: str) -> str:
+    return "".join(
+        r"\d" if ch == "#" else f"[{letters}]" if ch == "@" else re.escape(ch)
+        for ch in pattern
+    )
+
+
+def city_postcodes(code: str, city_cell: str) -> list[str]:
+    """Regexes of the postcodes a city's rows may carry, with or without a space
+    and, in the US, with a ZIP+4 suffix."""
+    market = country(code)
+    regexes = []
+    for city in market.cities:
+        if city.name.casefold() == city_cell.casefold():
+            for pattern in (city.postcode, city.postcode.replace(" ", "")):
+                regexes.append(postcode_regex(pattern, market.postcode_letters))
+    return [rf"{regex}(-\d{{4}})?" if code == "us" else regex for regex in regexes]
+
+
+def test_postcode_follows_its_city_pattern(profiles):
+    checked = 0
+    for raw, exp in profiles:
+        city = clean(raw["City"]).replace("\u00a0", " ")
+        if not (exp["ZIP"] and city):
+            continue
+        cell = clean(raw["PostCode"]).upper()
+
+        regexes = city_postcodes(exp["COUNTRY"] or "us", city)
+        assert any(re.fullmatch(regex, cell) for regex in regexes), cell
+        checked += 1
+    assert checked > SAMPLE_ROWS // 2
+
+
 def test_hashed_email_is_expected_as_its_lower_case_digest(profiles):
     hashed = [
         (clean(raw["EMail"]), exp["EMAIL"])

@@ -109,7 +109,7 @@ RECENT_PROFILES = 256  # how far back a duplicate may reach (keeps memory consta
 DEFAULT_COUNTRY = "us"
 INVISIBLES = ("\u200b", "\ufeff", "\u00a0")
 EDGE_SPACES = (" ", " ", "  ", "\t")  # one space twice as often as the others
-NONZERO_DIGITS = "23456789"
+TWO_DIGITS = tuple(f"{n:02d}" for n in range(32))
 # Level 1 packs these rows to 40% of their size, level 6 to 33% at a third of the
 # speed; for sample files the speed matters more.
 GZIP_LEVEL = 1
@@ -201,24 +201,40 @@ class _Name(NamedTuple):
 
 
 class _Pattern(NamedTuple):
-    """A phone plan or postcode pattern as a format template with one slot per
-    random character, so that one random number fills all its digits at once."""
+    """A phone plan or postcode pattern, compiled so that one random number fills
+    its digits: a literal prefix, then either a plain run of digits (the first may
+    have to be 2 to 9) or, for mixed patterns, a format template with a slot per
+    random character."""
 
-    template: str
+    prefix: str
     slots: int
-    nonzero: tuple[int, ...]  # slots that take a digit from 2 to 9
-    letters: tuple[int, ...]  # slots that take a letter
+    nonzero_first: bool  # plain run whose first digit is 2 to 9
+    template: str  # "" for a plain run
+    letters: tuple[int, ...]  # template slots that take a letter
 
     @classmethod
-    def compile(cls, pattern: str) -> _Pattern:
-        kinds = [ch for ch in pattern if ch in "#N@"]
-        template = "".join("{}" if ch in "#N@" else ch for ch in pattern)
-        return cls(
-            template,
-            len(kinds),
-            tuple(i for i, kind in enumerate(kinds) if kind == "N"),
-            tuple(i for i, kind in enumerate(kinds) if kind == "@"),
-        )
+    def phone(cls, plan: str) -> _Pattern:
+        """A phone plan: fixed digits, then `N` or `#`, then only `#`."""
+        digits = plan.replace(" ", "")
+        rest = digits.lstrip("0123456789")
+        nonzero_first = rest.startswith("N")
+        if not rest or not set(rest[nonzero_first:]) <= {"#"}:
+            raise ValueError(f"unsupported phone plan {plan!r}")
+        return cls(digits[: len(digits) - len(rest)], len(rest), nonzero_first, "", ())
+
+    @classmethod
+    def postcode(cls, pattern: str) -> _Pattern:
+        """A postcode pattern: `#` a digit, `@` a letter, anything else itself."""
+        first = next((i for i, ch in enumerate(pattern) if ch in "#@"), len(pattern))
+        prefix, rest = pattern[:first], pattern[first:]
+        if not rest:
+            raise ValueError(f"postcode pattern {pattern!r} has nothing random")
+        if set(rest) == {"#"}:
+            return cls(prefix, len(rest), False, "", ())
+        kinds = [ch for ch in rest if ch in "#@"]
+        template = "".join("{}" if ch in "#@" else ch for ch in rest)
+        letters = tuple(i for i, kind in enumerate(kinds) if kind == "@")
+        return cls(prefix, len(kinds), False, template, letters)
 
 
 class _PhonePlan(NamedTuple):
@@ -241,7 +257,7 @@ def _phone_plan(plan: str, country: data.Country) -> _PhonePlan:
         return templates[style]
 
     return _PhonePlan(
-        digits=_Pattern.compile(plan.replace(" ", "")),
+        digits=_Pattern.phone(plan),
         national=tuple(map(template, _wheel(country.national_styles))),
         international=tuple(map(template, _wheel(country.international_styles))),
     )
@@ -272,7 +288,7 @@ def _market(country: data.Country) -> _Market:
         male=_names(country.male_names),
         last=_names(country.last_names),
         phone_plans=tuple(_phone_plan(plan, country) for plan in country.phone_plans),
-        postcodes=tuple(_Pattern.compile(city.postcode) for city in country.cities),
+        postcodes=tuple(_Pattern.postcode(city.postcode) for city in country.cities),
         male_words=_wheel(_local_words(data.MALE_WORDS, country.language)),
         female_words=_wheel(_local_words(data.FEMALE_WORDS, country.language)),
         date_forms=_wheel(DATE_FORMS + NUMERIC_DATES[country.numeric_dates]),
@@ -444,16 +460,17 @@ class _ChunkSource:
 
     def _fill(self, pattern: _Pattern, country: data.Country) -> str:
         rand = self._rand
+        if pattern.nonzero_first:
+            low = 2 * 10 ** (pattern.slots - 1)  # 2 followed by zeros
+            return pattern.prefix + str(low + int(rand() * 4 * low))
         digits = str(int(rand() * 10**pattern.slots)).zfill(pattern.slots)
-        if not (pattern.nonzero or pattern.letters):
-            return pattern.template.format(*digits)
+        if not pattern.template:
+            return pattern.prefix + digits
         slots = list(digits)
-        for slot in pattern.nonzero:
-            slots[slot] = NONZERO_DIGITS[int(rand() * 8)]
         letters = country.postcode_letters
         for slot in pattern.letters:
             slots[slot] = letters[int(rand() * len(letters))]
-        return pattern.template.format(*slots)
+        return pattern.prefix + pattern.template.format(*slots)
 
     # Rendering --------------------------------------------------------------------
 
@@ -588,7 +605,7 @@ class _ChunkSource:
         cell = form.format(y=year, m=month, d=day, month=month_name, mon=month_name[:3])
         if day <= 12 and form in AMBIGUOUS_FORMS:
             return cell, ("", "", "")
-        return cell, (f"{year:04d}", f"{month:02d}", f"{day:02d}")
+        return cell, (str(year), TWO_DIGITS[month], TWO_DIGITS[day])
 
     def _gender_cell(self, market: _Market, gender: str) -> tuple[str, str]:
         if self._rand() < OTHER_GENDER_RATE:
