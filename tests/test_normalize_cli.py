@@ -108,3 +108,33 @@ def test_usage_errors_name_the_option_and_exit_2(options, named):
     assert result.returncode == 2
     assert named in result.stderr
     assert result.stdout == b""
+
+
+SAMPLE_MAP = (
+    "EXTERN_ID=CustomerId,EMAIL=EMail,PHONE=Telephone,FN=FirstName,LN=LastName,"
+    "FI=FirstName,GEN=Gender,DOB=DateOfBirth,CT=City,ST=State,ZIP=PostCode,"
+    "COUNTRY=Country"
+)
+
+
+def test_sample_generator_output_gives_its_expected_values(tmp_path):
+    segment, expected = tmp_path / "segment.csv", tmp_path / "expected.csv"
+    generate = [sys.executable, "-m", "tools.sample_segment", "--rows", "3000"]
+    generate += ["--out", str(segment), "--expected", str(expected), "--bom"]
+    subprocess.run(generate, cwd=CHECKOUT, check=True, timeout=120)
+
+    result = normalize(
+        "--map",
+        SAMPLE_MAP,
+        "--default-country",
+        "us",
+        stdin=segment.read_bytes().decode("utf-8"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    got = list(csv.DictReader(io.StringIO(result.stdout.decode("utf-8"))))
+    want = list(csv.DictReader(expected.open(encoding="utf-8", newline="")))
+    assert len(got) == len(want) == 3000
+    for number, (row, wanted) in enumerate(zip(got, want, strict=True), start=1):
+        differing = {key for key in row if row[key] != wanted[key]}
+        assert not differing, f"row {number}: {sorted(differing)}"
