@@ -449,6 +449,15 @@ def test_postcode_follows_its_city_pattern(profiles):
     assert checked > SAMPLE_ROWS // 2
 
 
+def test_rows_without_a_country_carry_national_us_phones(profiles):
+    phones = [
+        phone(raw) for raw, exp in profiles if not raw["Country"] and exp["PHONE"]
+    ]
+
+    assert phones
+    assert not [cell for cell in phones if cell.startswith(("+", "00"))]
+
+
 def test_hashed_email_is_expected_as_its_lower_case_digest(profiles):
     hashed = [
         (clean(raw["EMail"]), exp["EMAIL"])
