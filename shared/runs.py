@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -52,9 +52,17 @@ class BatchOutcome:
     errors: list = field(default_factory=list)
 
     def counts(self) -> dict:
-        document = asdict(self)
-        document.pop("errors")
-        return document
+        # Built by hand: dataclasses.asdict would rebuild each Counter from pairs.
+        return {
+            "seq": self.seq,
+            "status": self.status,
+            "rows_read": self.rows_read,
+            "rows_sent": self.rows_sent,
+            "skipped": dict(self.skipped),
+            "left_out": dict(self.left_out),
+            "num_received": self.num_received,
+            "num_invalid_entries": self.num_invalid_entries,
+        }
 
 
 def _container(settings: Settings):
