@@ -169,7 +169,7 @@ US = Country(
     international_styles=NANP_INTERNATIONAL,
     postcode_letters="",
     numeric_dates="mdy",
-    language="es",
+    language="en",
     cities=(
         _us("New York", "newyork", "NY", "100##"),
         _us("Los Angeles", "losangeles", "CA", "900##"),
