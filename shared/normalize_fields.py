@@ -1,9 +1,9 @@
 """One cell of a segment: its Meta key's normalizer, hashing and caches.
 
-Each key has a field function `(raw, region, dates) -> (value, reason)`; the coder
-variant also returns what is sent (`(value, reason, sent)`). Both take the raw cell, so
-that values repeating across profiles (names, cities, dates, postcodes) are remembered
-before any work is done on them.
+Each key has a coder `(raw, region, dates) -> (value, reason, sent)` and a normalizer
+that leaves out what is sent. Both take the raw cell, so that values repeating across
+profiles (names, cities, dates, postcodes) are remembered before any work is done on
+them.
 """
 
 from __future__ import annotations
@@ -55,22 +55,24 @@ DATE_KEYS = frozenset({"DOB", *DOB_PARTS})
 # graph-api.md: a value that is already a SHA-256 digest is lowercased and sent as it
 # is. Unhashed keys are sent as given, and a DOB digest cannot be split into three.
 _DIGEST_KEYS = frozenset(META_KEYS) - UNHASHED_KEYS - {"DOB"}
-# Values that repeat across profiles are remembered by their raw text, per key; the
-# sizes are about the distinct values of a large segment. Emails, phones and ids are
-# unique to a profile and not cached.
+# Values that repeat across profiles are remembered by their raw text, per key, with
+# their digests: one spelling of a name, city or date, stray spaces and case included,
+# is one entry (FI and GEN are keyed by the raw first name and gender cell). An entry
+# costs about 460 bytes, so full caches take about 60 MB in a process. Emails, phones
+# and ids are unique to a profile and not cached.
 CACHE_SIZES = {
-    "FN": 65_536,
-    "LN": 65_536,
-    "FI": 4096,
+    "FN": 16_384,
+    "LN": 16_384,
+    "FI": 16_384,
     "GEN": 1024,
-    "DOB": 65_536,
+    "DOB": 32_768,
     "DOBY": 1024,
     "DOBM": 1024,
     "DOBD": 1024,
-    "CT": 16_384,
+    "CT": 8192,
     "ST": 4096,
-    "ZIP": 65_536,
-    "COUNTRY": 1024,
+    "ZIP": 32_768,
+    "COUNTRY": 2048,
 }
 
 # The destination's date order and this year (DOBY runs from 1900 to this year).
@@ -128,24 +130,37 @@ def sha256_cell(value: str) -> str:
     return sha256(value.encode("utf-8")).hexdigest()
 
 
+# Years, months and days are few: their digests are worth keeping whatever the date.
+_part_digest = lru_cache(maxsize=512)(sha256_cell)
+
+
 def _code_raw(key: str, raw: str, region: str | None, dates: Dates | None) -> tuple:
     value, reason = _normalize_raw(key, raw, region, dates)
     if key == "DOB":
-        sent = tuple(sha256_cell(part) for part in value.split("-")) if value else ()
+        sent = tuple(_part_digest(part) for part in value.split("-")) if value else ()
     else:
         sent = hash_value(key, value)
     return value, reason, sent
 
 
-def _cached(function: Callable, key: str) -> Callable:
-    bound = partial(function, key)
+def _coder(key: str) -> FieldCoder:
+    bound = partial(_code_raw, key)
     size = CACHE_SIZES.get(key)
     return lru_cache(maxsize=size)(bound) if size else bound
 
 
-# Per key: the normalizer, and the coder that also gives what is sent (for DOB, the
-# three digests of DOBY, DOBM and DOBD).
+def _normalizer(coder: FieldCoder) -> FieldNormalizer:
+    def normalize(raw: str, region: str | None, dates: Dates | None) -> Result:
+        value, reason, _ = coder(raw, region, dates)
+        return value, reason
+
+    return normalize
+
+
+# Per key: the coder, which gives the normalized value, the reason it was left out and
+# what is sent (for DOB, the three digests of DOBY, DOBM and DOBD); and the normalizer,
+# the same without what is sent, sharing the coder's cache.
+CODERS: dict[str, FieldCoder] = {key: _coder(key) for key in META_KEYS}
 NORMALIZERS: dict[str, FieldNormalizer] = {
-    key: _cached(_normalize_raw, key) for key in META_KEYS
+    key: _normalizer(coder) for key, coder in CODERS.items()
 }
-CODERS: dict[str, FieldCoder] = {key: _cached(_code_raw, key) for key in META_KEYS}
