@@ -111,7 +111,7 @@ class _Checker:
         unknown = sorted(set(self.doc) - KNOWN_FIELDS)
         if unknown:
             self.fail(unknown[0], "is not a destination field")
-        if not ID_PATTERN.match(self.name):
+        if not ID_PATTERN.fullmatch(self.name):
             self.fail("id", "must be 1-63 lowercase letters, digits or hyphens")
         return Destination(
             id=self.name,
@@ -130,7 +130,7 @@ class _Checker:
 
     def ad_account(self) -> str:
         value = self.text("ad_account")
-        if not _AD_ACCOUNT.match(value):
+        if not _AD_ACCOUNT.fullmatch(value):
             self.fail("ad_account", "must look like act_1234567890")
         return value
 
@@ -145,7 +145,7 @@ class _Checker:
             self.fail(f"audience.{extra[0]}", "is not an audience field")
         audience_id = value.get("id")
         if audience_id is not None and not (
-            isinstance(audience_id, str) and _AUDIENCE_ID.match(audience_id)
+            isinstance(audience_id, str) and _AUDIENCE_ID.fullmatch(audience_id)
         ):
             self.fail("audience.id", "must be the audience's numeric id as text")
         name = value.get("name")
@@ -219,7 +219,7 @@ class _Checker:
 
     def country(self) -> str | None:
         value = self.text("default_country", required=False)
-        if value is not None and not _COUNTRY.match(value.lower()):
+        if value is not None and not _COUNTRY.fullmatch(value.lower()):
             self.fail("default_country", "must be an ISO 3166-1 alpha-2 code")
         return value.lower() if value else None
 
@@ -237,7 +237,7 @@ class _Checker:
 
     def token_secret(self) -> str | None:
         value = self.text("token_secret", required=False)
-        if value is not None and not _SECRET_NAME.match(value):
+        if value is not None and not _SECRET_NAME.fullmatch(value):
             self.fail("token_secret", "must be a Key Vault secret name")
         return value
 
@@ -253,7 +253,7 @@ def _looks_like_timestamp(value: str) -> bool:
 
 
 def _blob_name(destination_id: str) -> str:
-    if not ID_PATTERN.match(destination_id or ""):
+    if not ID_PATTERN.fullmatch(destination_id or ""):
         raise DestinationError(
             str(destination_id)[:80],
             "id",

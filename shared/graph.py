@@ -44,6 +44,8 @@ TRANSIENT_CODES = frozenset({1, 2, 803})
 TERMS_CODES = frozenset({2655, 2663})
 TERMS_SUBCODE = 1870090
 FLAGGED_SUBCODE = 1713230
+# 2650 subcodes Meta's guide says to retry: audience busy, generic failure.
+RETRYABLE_2650 = frozenset({1870145, 1870148})
 # Without `estimated_time_to_regain_access`, wait this long after a limit (seconds).
 DEFAULT_THROTTLE_WAIT = 60.0
 BLOCKED_WAIT = 300.0
@@ -168,7 +170,14 @@ class GraphClient:
             raise RetryLater(
                 f"{method} {path}: no answer from the Graph API ({type(exc).__name__})"
             ) from None
-        return _read_answer(method, path, response)
+        return _read_answer(method, path, response, self._redact)
+
+    def _redact(self, text: str) -> str:
+        """Meta's text without this client's token or proof, should it quote them."""
+        for secret in (self._token, self._proof):
+            if secret:
+                text = text.replace(secret, "[redacted]")
+        return text
 
 
 def multipart_body(fields: dict[str, str]) -> tuple[bytes, str]:
@@ -184,7 +193,7 @@ def multipart_body(fields: dict[str, str]) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def _read_answer(method: str, path: str, response: requests.Response):
+def _read_answer(method: str, path: str, response: requests.Response, redact):
     usage = read_usage(response.headers)
     where = f"{method} {urlsplit(path).path}"
     try:
@@ -198,6 +207,7 @@ def _read_answer(method: str, path: str, response: requests.Response):
         return answer, usage
     if not isinstance(error, dict):
         raise RetryLater(f"{where}: HTTP {response.status_code}")
+    error = {**error, "message": redact(str(error.get("message", "")))}
     raise classify_error(where, response.status_code, error, usage)
 
 
@@ -227,6 +237,8 @@ def classify_error(where: str, status: int, error: dict, usage: Usage) -> Except
         )
     if code == 100 and subcode == FLAGGED_SUBCODE:
         return StopRun(f"{label}: Meta has blocked uploads to this audience", code)
+    if code == 2650 and subcode in RETRYABLE_2650:
+        return RetryLater(f"{label} (audience busy)")
     if code == 2654:
         return StopRun(f"{label}: the source audience is too small", code)
     if code in TRANSIENT_CODES or status >= 500 or error.get("is_transient"):

@@ -90,7 +90,7 @@ def _export_request(document: dict) -> tuple[str, list[str] | None]:
 
 def export_status(req: func.HttpRequest) -> func.HttpResponse:
     run_id = req.route_params.get("run", "")
-    if not runs.RUN_ID.match(run_id):
+    if not runs.RUN_ID.fullmatch(run_id):
         return problem(400, "not a run id")
     found = exports.status(settings.load(), run_id)
     if found is None:

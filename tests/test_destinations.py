@@ -334,11 +334,6 @@ def test_destination_errors_are_invalid_input():
     assert issubclass(DestinationError, InvalidInput)
 
 
-@pytest.mark.xfail(
-    reason="the destination patterns end in `$`, which also matches before a final "
-    "line break, so a value with a trailing newline passes (use fullmatch or \\Z)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -355,11 +350,6 @@ def test_a_trailing_newline_is_refused(changes, field):
     assert caught.value.field == field
 
 
-@pytest.mark.xfail(
-    reason="ID_PATTERN ends in `$`: parse() accepts the id 'newsletter\\n', which "
-    "destinations.load() would turn into the blob name 'newsletter\\n.json'",
-    strict=True,
-)
 def test_a_destination_id_with_a_trailing_newline_is_refused():
     with pytest.raises(DestinationError):
         parse("newsletter\n", _document())

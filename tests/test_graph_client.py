@@ -119,11 +119,6 @@ def test_each_error_code_family_gets_its_class(status, error, expected):
     assert str(result).startswith(f"{WHERE}: Meta error {int(error['code'])}")
 
 
-@pytest.mark.xfail(
-    reason="graph-api.md: 2650 is handled by subcode and 1870145 (audience busy) and "
-    "1870148 (generic) are retried; classify_error rejects every 2650 as BatchRejected",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "subcode",
     [
@@ -564,12 +559,6 @@ def test_client_repr_shows_neither_token_nor_secret():
     assert appsecret_proof(TOKEN, APP_SECRET) not in text
 
 
-@pytest.mark.xfail(
-    reason="Meta's error message is copied into BatchRejected as it is: an answer "
-    "that quotes the access token puts the token in the run log; the client does not "
-    "redact its own token from Meta's text",
-    strict=True,
-)
 def test_a_message_quoting_the_token_is_redacted(graph):
     error = _error(100, message=f"Invalid parameter: access_token {TOKEN} malformed")
     graph.answers[USERS_PATH] = _json(400, {"error": error})
