@@ -82,8 +82,8 @@ def _base_countries() -> dict[str, str]:
 
 
 def _english_names(entry) -> list[str]:
-    names = (entry.name, getattr(entry, "official_name", None))
-    return [name for name in (*names, getattr(entry, "common_name", None)) if name]
+    fields = ("name", "official_name", "common_name")
+    return [name for name in (getattr(entry, f, None) for f in fields) if name]
 
 
 @cache
