@@ -98,7 +98,7 @@ def normalize_value(
     return normalize(raw or "", region, dates)
 
 
-@dataclass
+@dataclass(slots=True)
 class EncodedRow:
     """One profile as sent: `values` is as wide as the schema, None when skipped."""
 
