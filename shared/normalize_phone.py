@@ -24,12 +24,14 @@ _DOUBLE_ZERO_PREFIX = re.compile(r"^([^\d+\uff0b]*)00")
 _LEADING_PLUS = re.compile(r"^[^\d+\uff0b]*[+\uff0b]")
 _COUNTRY_CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 # Characters people put between digits; removed before the cheap path looks at them.
-_LAYOUT_CHARACTERS = str.maketrans("", "", " \t-./()")
+_LAYOUT_CHARACTERS = re.compile(r"[ \t\-./()]+")
+# Country calling codes are a prefix code of one to three digits (ITU-T E.164).
+_CODE_BY_PREFIX = {str(code): code for code in _COUNTRY_CODES}
 
 
 def phone(text: str, region: str | None) -> Result:
     """`+44 (0)20 7946 0958` -> `442079460958`; `030 1234567` (de) -> `49301234567`."""
-    compact = text.translate(_LAYOUT_CHARACTERS)
+    compact = _LAYOUT_CHARACTERS.sub("", text)
     if compact.isascii():
         quick = _quick(compact, region, bare=len(compact) == len(text))
         if quick is not None:
@@ -81,12 +83,10 @@ def _quick_checked(plan: _Plan | None, national: str) -> Result | None:
 
 
 def _split_country_code(digits: str) -> tuple[int | None, str]:
-    # Country calling codes are a prefix code of one to three digits (ITU-T E.164).
-    if digits[:1] in ("", "0"):
-        return None, digits
     for length in (1, 2, 3):
-        if int(digits[:length]) in _COUNTRY_CODES:
-            return int(digits[:length]), digits[length:]
+        code = _CODE_BY_PREFIX.get(digits[:length])
+        if code is not None:
+            return code, digits[length:]
     return None, digits
 
 
