@@ -10,12 +10,30 @@ SIGTERM or SIGINT, then exits 0. The token and secret are local test fakes.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import signal
 import sys
 import threading
 
 from emulator.control import DEFAULT_APP_ID
 from emulator.server import EmulatorServer
+
+# glibc's mallopt parameter for the number of malloc arenas.
+_M_ARENA_MAX = -8
+_ARENAS = 2
+
+
+def limit_malloc_arenas() -> None:
+    """Keep glibc from giving every thread a heap of its own.
+
+    Freed memory stays in those heaps: with 16 clients sending 10 MB bodies the
+    emulator's resident memory reached about 0.75 GB, and 0.24 GB with two arenas
+    (measured on the development machine). Elsewhere than glibc this does nothing.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, _ARENAS)
+    except (OSError, AttributeError):
+        pass
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -39,6 +57,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    limit_malloc_arenas()
     server = EmulatorServer(
         arguments.port,
         tokens=arguments.token,

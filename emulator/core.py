@@ -94,12 +94,11 @@ class Emulator:
         """The app that tokens belong to unless they name another."""
         return next(iter(self.config.apps), "")
 
-    def pause(self) -> None:
+    def pause(self, seconds: float) -> None:
         """Stand for Meta's processing time of one upload request."""
-        delay = self.delay_seconds
-        if delay > 0:
-            self.stats.record_delay(delay)
-            self.sleep(delay)
+        if seconds > 0:
+            self.stats.record_delay(seconds)
+            self.sleep(seconds)
 
     def end_overdue_replace(self, audience: Audience) -> None:
         uploads.end_overdue_replace(audience, self.clock.now())

@@ -18,6 +18,8 @@ class Reply:
     drop: bool = False
     # The ad account the call concerned, for the usage headers.
     account_id: str | None = None
+    # Seconds to wait before answering, standing for Meta's processing time.
+    delay: float = 0.0
 
     def payload(self) -> bytes:
         if self.raw is not None:

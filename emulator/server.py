@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# Requests read and processed at once. Processing is CPU work that the GIL runs one
+# thread at a time anyway, while each 10,000-row request holds about 70 MB of text
+# and parsed rows: more slots only add memory. Delays are waited outside the slots.
+PROCESSING_SLOTS = 2
 
 
 class EmulatorServer(Controls):
@@ -73,6 +77,7 @@ class EmulatorServer(Controls):
         self._httpd = _HTTPServer((LOOPBACK, self._port), _Handler)
         self._httpd.emulator = self.emulator
         self._httpd.controls = self
+        self._httpd.slots = threading.BoundedSemaphore(PROCESSING_SLOTS)
         self.emulator.base_url = self.url
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="graph-emulator", daemon=True
@@ -103,6 +108,7 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 1024
     emulator: Emulator
     controls: Controls
+    slots: threading.BoundedSemaphore
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -116,22 +122,23 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_DELETE = do_GET
 
     def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except ValueError as error:
-            self._send(Reply(status=400, body={"error": str(error)}))
-            self.close_connection = True
-            return
-        if self.path.startswith("/_emulator/"):
-            reply = handle_control(self.server.controls, self.command, self.path, body)
-        else:
-            reply = self.server.emulator.handle(
-                self.command, self.path, self.headers, body
-            )
+        with self.server.slots:
+            reply = self._process()
         if reply.drop:
             self.close_connection = True
             return
+        self.server.emulator.pause(reply.delay)
         self._send(reply)
+
+    def _process(self) -> Reply:
+        try:
+            body = self._read_body()
+        except ValueError as error:
+            self.close_connection = True
+            return Reply(status=400, body={"error": str(error)})
+        if self.path.startswith("/_emulator/"):
+            return handle_control(self.server.controls, self.command, self.path, body)
+        return self.server.emulator.handle(self.command, self.path, self.headers, body)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -51,8 +51,11 @@ def _change_users(emulator, request, audience_id, present: bool) -> Reply:
         change(upload.keys)
         audience.time_content_updated = int(now)
         _record_session(audience, upload, "add" if present else "remove", now)
-    emulator.pause()
-    return Reply(body=upload.answer(audience_id), account_id=audience.account_id)
+    return Reply(
+        body=upload.answer(audience_id),
+        account_id=audience.account_id,
+        delay=emulator.delay_seconds,
+    )
 
 
 def replace_users(emulator: Emulator, request: GraphRequest, audience_id: str):
@@ -68,8 +71,11 @@ def replace_users(emulator: Emulator, request: GraphRequest, audience_id: str):
         _record_session(audience, upload, "replace", now)
         if upload.session.last_batch_flag:
             _end_replace(audience, "finished", now)
-    emulator.pause()
-    return Reply(body=upload.answer(audience_id), account_id=audience.account_id)
+    return Reply(
+        body=upload.answer(audience_id),
+        account_id=audience.account_id,
+        delay=emulator.delay_seconds,
+    )
 
 
 def list_sessions(emulator: Emulator, request: GraphRequest, audience_id: str):
