@@ -1,8 +1,10 @@
 """PHONE: country code and national number digits, as Meta's table asks.
 
-libphonenumber (`phonenumbers`) reads every number whose shape is not already
-international; values shaped `+<digits>` take a cheap path that asks the same metadata
-only what it needs, because a full parse costs about 30 microseconds.
+libphonenumber (`phonenumbers`) decides. A full parse costs about 30 microseconds, so
+values that are digits once spaces, dashes, dots and brackets are gone (`+44 20 ...`,
+`0044...`, `(555) 123-4567` in the US) take a cheap path that asks the same metadata
+only what it needs; whatever it cannot settle goes to the full parse, and the tests
+check that both give the same answer.
 """
 
 from __future__ import annotations
