@@ -30,7 +30,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "normalize",
         help="normalize (and hash) a segment CSV read on standard input",
-        description=__doc__.split("\n\n")[2],
+        description=(
+            "Reads a segment CSV (UTF-8) on standard input and writes one row per "
+            "input row: the mapped Meta keys, normalized, or with --hash what is sent."
+        ),
     )
     parser.add_argument(
         "--map",
