@@ -16,7 +16,7 @@ import sys
 import threading
 
 from emulator.control import DEFAULT_APP_ID
-from emulator.server import EmulatorServer
+from emulator.server import PROCESSING_SLOTS, EmulatorServer
 
 # glibc's mallopt parameter for the number of malloc arenas.
 _M_ARENA_MAX = -8
@@ -50,6 +50,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--ad-account", action="append", default=[])
     parser.add_argument(
+        "--processing-slots",
+        type=int,
+        default=PROCESSING_SLOTS,
+        help="requests parsed and applied at once; delays are waited outside",
+    )
+    parser.add_argument(
         "--auto-approve", action="store_true", help="the login dialog approves at once"
     )
     return parser.parse_args(argv)
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         ad_accounts=arguments.ad_account or ["act_123"],
         delay_seconds=arguments.delay_seconds,
         dialog_mode="approve" if arguments.auto_approve else "page",
+        processing_slots=arguments.processing_slots,
     )
     stopping = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

@@ -28,10 +28,11 @@ logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY_BYTES = 64 * 1024 * 1024
-# Requests read and processed at once. Processing is CPU work that the GIL runs one
-# thread at a time anyway, while each 10,000-row request holds about 70 MB of text
-# and parsed rows: more slots only add memory. Delays are waited outside the slots.
-PROCESSING_SLOTS = 2
+# Requests read and processed at once (delays are waited outside the slots).
+# Processing is CPU work that the GIL runs one thread at a time anyway, while each
+# 10,000-row request holds about 70 MB of text and parsed rows: 2 slots and 4 gave
+# the same throughput with 16 clients, and unbounded ones only add memory.
+PROCESSING_SLOTS = 4
 
 
 class EmulatorServer(Controls):
@@ -47,6 +48,7 @@ class EmulatorServer(Controls):
         ad_accounts: Iterable[str] = ("act_123",),
         delay_seconds: float = 0.0,
         dialog_mode: str = "page",
+        processing_slots: int = PROCESSING_SLOTS,
         clock: Clock | None = None,
         sleep=time.sleep,
     ) -> None:
@@ -59,6 +61,7 @@ class EmulatorServer(Controls):
         )
         self.emulator = Emulator(config, clock or Clock(), sleep)
         self._port = port
+        self._slots = processing_slots
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -77,7 +80,7 @@ class EmulatorServer(Controls):
         self._httpd = _HTTPServer((LOOPBACK, self._port), _Handler)
         self._httpd.emulator = self.emulator
         self._httpd.controls = self
-        self._httpd.slots = threading.BoundedSemaphore(PROCESSING_SLOTS)
+        self._httpd.slots = threading.BoundedSemaphore(self._slots)
         self.emulator.base_url = self.url
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="graph-emulator", daemon=True
