@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 from collections import Counter
 
@@ -70,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
     missing = [column for column in mapping.values() if column not in header]
     if missing:
         return _usage_error(f"--map: column {missing[0]!r} is not in the CSV header")
-    _report(_write_rows(encoder, reader, args.hash))
+    try:
+        counts = _write_rows(encoder, reader, args.hash, _text_out())
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): nothing is wrong with the segment.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    _report(counts)
     return 0
 
 
@@ -103,22 +110,24 @@ def _default_country(text: str | None) -> str | None:
     return region
 
 
-def _write_rows(encoder: RowEncoder, reader: csv.DictReader, hashed: bool) -> Counter:
+def _write_rows(
+    encoder: RowEncoder, reader: csv.DictReader, hashed: bool, target
+) -> Counter:
     counts: Counter = Counter()
     blank = [""] * len(encoder.schema)
-    with _text_out() as target:
-        writer = csv.writer(target, lineterminator="\n")
-        writer.writerow(encoder.schema)
-        for record in reader:
-            row = encoder.encode(record)
-            cells = row.values
-            if cells is None:
-                # Nothing of a skipped row is sent; its normalized values still show.
-                cells = blank if hashed else encoder.normalize_row(record)[0]
-                counts[f"skipped {row.skip_reason}"] += 1
-            writer.writerow(cells)
-            counts.update(f"{key} {reason}" for key, reason in row.dropped)
-            counts["rows"] += 1
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(encoder.schema)
+    for record in reader:
+        row = encoder.encode(record)
+        cells = row.values
+        if cells is None:
+            # Nothing of a skipped row is sent; its normalized values still show.
+            cells = blank if hashed else encoder.normalize_row(record)[0]
+            counts[f"skipped {row.skip_reason}"] += 1
+        writer.writerow(cells)
+        counts.update(f"{key} {reason}" for key, reason in row.dropped)
+        counts["rows"] += 1
+    target.flush()
     return counts
 
 
@@ -134,23 +143,11 @@ def _without_bom(stream) -> io.StringIO:
     return io.StringIO(text.removeprefix("\ufeff"), newline="")
 
 
-class _text_out:
+def _text_out():
     """Standard output as UTF-8 text with the CSV module's own line endings."""
-
-    def __enter__(self):
-        if hasattr(sys.stdout, "buffer"):
-            sys.stdout.flush()
-            self._wrapper = io.TextIOWrapper(
-                sys.stdout.buffer, encoding="utf-8", newline=""
-            )
-            return self._wrapper
-        self._wrapper = None
-        return sys.stdout
-
-    def __exit__(self, *exc_info):
-        if self._wrapper is not None:
-            self._wrapper.flush()
-            self._wrapper.detach()
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", newline="")
+    return sys.stdout
 
 
 def _report(counts: Counter) -> None:
