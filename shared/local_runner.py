@@ -4,18 +4,20 @@ It does what the host does with storage queues, as host.json configures it: take
 messages with a visibility timeout, hands each to its function as an
 `azure.functions.QueueMessage` with its dequeue count, deletes it on success, makes it
 visible again after `visibilityTimeout` on failure, and moves it to `<queue>-poison`
-once it has failed `maxDequeueCount` times. Functions run in a pool of processes (one
-per core by default) or, with `processes=0`, inline in this process (tests).
+once it has failed `maxDequeueCount` times. Like a host instance, each worker process
+runs up to `batchSize + newBatchThreshold` invocations at once, on threads; there is
+one process per core by default. With `processes=0` everything runs inline in the
+calling thread, one message at a time (tests).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import json
 import logging
 import multiprocessing
 import os
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 # How long a taken message stays hidden from other consumers while it is processed.
 PROCESSING_VISIBILITY_SECONDS = 600
 POLL_SECONDS = 0.2
+STOP_GRACE_SECONDS = 60
 _SETTING_REFERENCE = re.compile(r"%([A-Za-z0-9_]+)%")
 
 
@@ -40,13 +43,16 @@ _SETTING_REFERENCE = re.compile(r"%([A-Za-z0-9_]+)%")
 class HostQueueSettings:
     max_dequeue_count: int = 5
     visibility_timeout: int = 0
+    concurrency: int = 6  # batchSize + newBatchThreshold
 
     @classmethod
     def from_host_json(cls, path: Path) -> HostQueueSettings:
         queues = json.loads(path.read_text()).get("extensions", {}).get("queues", {})
+        batch = int(queues.get("batchSize", 16))
         return cls(
             max_dequeue_count=int(queues.get("maxDequeueCount", 5)),
             visibility_timeout=_seconds(queues.get("visibilityTimeout", "00:00:00")),
+            concurrency=batch + int(queues.get("newBatchThreshold", batch // 2)),
         )
 
 
@@ -87,109 +93,50 @@ def _user_function(app: func.FunctionApp, name: str):
     raise KeyError(name)
 
 
-def invoke(function_name: str, message_id: str, body: str, dequeue_count: int):
-    """Call one queue function; returns an error text instead of raising, so the
-    outcome crosses the process boundary whatever the exception was."""
-    import function_app
-
+def invoke(app, function_name: str, message_id: str, body: str, dequeue_count: int):
+    """Call one queue function; the error text, or None when it succeeded."""
     message = QueueMessage(
         id=message_id, body=body.encode(), dequeue_count=dequeue_count
     )
     try:
-        _user_function(function_app.app, function_name)(message)
+        _user_function(app, function_name)(message)
     except Exception as exc:  # the host too catches every failure of a function
         log.debug("function %s failed: %s", function_name, traceback.format_exc())
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
-def _child_start() -> None:
-    storage.reset_clients()  # sockets opened before the fork belong to the parent
+class _Consumer:
+    """Takes messages from the app's queues and settles them as the host does."""
 
+    def __init__(self, app, routes: dict[str, str], host: HostQueueSettings):
+        self.app = app
+        self.routes = routes
+        self.host = host
 
-class LocalRunner:
-    def __init__(
-        self,
-        app: func.FunctionApp,
-        settings: Settings,
-        *,
-        processes: int | None = None,
-        host: HostQueueSettings | None = None,
-    ):
-        self.settings = settings
-        self.routes = queue_functions(app, settings)
-        self.host = host or HostQueueSettings.from_host_json(Path("host.json"))
-        self.processes = (os.cpu_count() or 1) if processes is None else processes
-        self.failures: list[str] = []
-
-    def run(self, until: Callable[[], bool], timeout: float | None = None) -> bool:
-        """Deliver messages until `until()` holds (True) or the timeout passes."""
-        storage.prepare(self.settings)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pool = self._pool()
-        try:
-            return self._loop(pool, until, deadline)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-
-    def _pool(self):
-        if self.processes == 0:
-            return None
-        context = multiprocessing.get_context("fork")
-        return futures.ProcessPoolExecutor(
-            self.processes, mp_context=context, initializer=_child_start
-        )
-
-    def _loop(self, pool, until, deadline) -> bool:
-        pending: dict = {}
-        capacity = max(1, self.processes * 2)
-        while True:
-            if not pending and until():
-                return True
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            taken = self._take(pool, pending, capacity - len(pending))
-            if pending:
-                done, _ = futures.wait(
-                    list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED"
-                )
-                for future in done:
-                    self._settle(*pending.pop(future), future.result())
-            elif not taken:
-                time.sleep(POLL_SECONDS)
-
-    def _take(self, pool, pending: dict, room: int) -> int:
-        taken = 0
+    def take_one(self) -> bool:
+        """Process at most one message from the first queue that has one."""
         for queue_name, function_name in self.routes.items():
-            if room - taken <= 0:
-                break
             queue = storage.queue(queue_name)
             messages = queue.receive_messages(
-                max_messages=min(32, room - taken),
-                visibility_timeout=PROCESSING_VISIBILITY_SECONDS,
+                max_messages=1, visibility_timeout=PROCESSING_VISIBILITY_SECONDS
             )
             for message in messages:
-                args = (
+                error = invoke(
+                    self.app,
                     function_name,
                     message.id,
                     message.content,
                     message.dequeue_count,
                 )
-                if pool is None:
-                    future = futures.Future()
-                    future.set_result(invoke(*args))
-                else:
-                    future = pool.submit(invoke, *args)
-                pending[future] = (queue, message)
-                taken += 1
-        return taken
+                self.settle(queue, message, error)
+                return True
+        return False
 
-    def _settle(self, queue, message, error: str | None) -> None:
+    def settle(self, queue, message, error: str | None) -> None:
         if error is None:
             queue.delete_message(message)
             return
-        self.failures.append(error)
         log.warning(
             "message %s on %s failed (delivery %s): %s",
             message.id,
@@ -204,3 +151,83 @@ class LocalRunner:
             log.error("message %s moved to %s-poison", message.id, queue.queue_name)
             return
         queue.update_message(message, visibility_timeout=self.host.visibility_timeout)
+
+
+def _serve(routes, host: HostQueueSettings, stop) -> None:
+    """A worker process: `host.concurrency` threads consuming until told to stop."""
+    import function_app
+
+    storage.reset_clients()  # sockets opened before the fork belong to the parent
+    consumer = _Consumer(function_app.app, routes, host)
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                busy = consumer.take_one()
+            except Exception:  # storage hiccup: the message comes back by itself
+                log.exception("taking a message failed")
+                busy = False
+            if not busy:
+                stop.wait(POLL_SECONDS)
+
+    threads = [threading.Thread(target=loop) for _ in range(host.concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+class LocalRunner:
+    def __init__(
+        self,
+        app: func.FunctionApp,
+        settings: Settings,
+        *,
+        processes: int | None = None,
+        host: HostQueueSettings | None = None,
+    ):
+        self.app = app
+        self.settings = settings
+        self.routes = queue_functions(app, settings)
+        self.host = host or HostQueueSettings.from_host_json(Path("host.json"))
+        self.processes = (os.cpu_count() or 1) if processes is None else processes
+
+    def run(self, until: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Deliver messages until `until()` holds (True) or the timeout passes."""
+        storage.prepare(self.settings)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self.processes == 0:
+            return self._run_inline(until, deadline)
+        return self._run_pool(until, deadline)
+
+    def _run_inline(self, until, deadline) -> bool:
+        consumer = _Consumer(self.app, self.routes, self.host)
+        while not until():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            if not consumer.take_one():
+                time.sleep(POLL_SECONDS)
+        return True
+
+    def _run_pool(self, until, deadline) -> bool:
+        context = multiprocessing.get_context("fork")
+        stop = context.Event()
+        workers = [
+            context.Process(target=_serve, args=(self.routes, self.host, stop))
+            for _ in range(self.processes)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            while not until():
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                time.sleep(POLL_SECONDS * 2)
+            return True
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(STOP_GRACE_SECONDS)
+                if worker.is_alive():
+                    worker.terminate()
+                    worker.join()

@@ -105,8 +105,13 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
     seq = rows = 0
     for index, name in enumerate(names):
         plan = _FilePlan(settings, run["run_id"], container, name)
+        described = False
         try:
             for piece in plan.slices():
+                if not described:  # workers need the columns before the first batch
+                    files.append(_describe(plan))
+                    runs.update(settings, run["run_id"], files=files)
+                    described = True
                 seq += 1
                 rows += piece.rows
                 _send_batch(queue, run["run_id"], seq, index, plan.read_blob, piece)
@@ -116,7 +121,8 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
                     break
         except ValueError as exc:
             errors.append({"file": name, "message": str(exc)})
-        files.append({"blob": name, "format": plan.fmt, "columns": plan.columns})
+        if not described:
+            files.append(_describe(plan))
         if plan.read_blob != name:
             work_blobs.append(plan.read_blob)
     return {
@@ -126,6 +132,10 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
         "rows_planned": rows,
         "errors": errors,
     }
+
+
+def _describe(plan: _FilePlan) -> dict:
+    return {"blob": plan.name, "format": plan.fmt, "columns": plan.columns}
 
 
 def _send_batch(queue, run_id: str, seq: int, index: int, blob: str, piece) -> None:
