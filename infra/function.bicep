@@ -42,6 +42,8 @@ var appSettings = {
   GRAPH_API_VERSION: 'v26.0'
   GRAPH_TIMEOUT_SECONDS: '120'
   FACEBOOK_APP_ID: facebookAppId
+  FACEBOOK_DIALOG_URL: 'https://www.facebook.com'
+  FACEBOOK_OAUTH_REDIRECT_URI: ''
   KEY_VAULT_URL: keyVaultUri
   BATCH_ROWS: '10000'
   MAX_REQUESTS_IN_FLIGHT: '8'

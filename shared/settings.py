@@ -56,6 +56,17 @@ SETTINGS = (
     ),
     Setting("FACEBOOK_APP_ID", "", "Meta app id (used by Connect with Facebook)."),
     Setting(
+        "FACEBOOK_DIALOG_URL",
+        "https://www.facebook.com",
+        "Root of Meta's login dialog; the local emulator's address in development.",
+    ),
+    Setting(
+        "FACEBOOK_OAUTH_REDIRECT_URI",
+        "",
+        "Where Meta's login dialog returns (the infra outputs it); empty derives it "
+        "from the request's host and /api/facebook/callback.",
+    ),
+    Setting(
         "KEY_VAULT_URL",
         "",
         "Key Vault holding tokens and the app secret; empty reads them from settings.",
