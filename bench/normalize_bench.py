@@ -20,22 +20,9 @@ import time
 from collections.abc import Mapping, Sequence
 
 from shared.normalize import RowEncoder
-from tools.sample_segment import iter_profiles
+from tools.sample_segment import META_MAPPING, iter_profiles
 
-ALL_KEYS = {
-    "EMAIL": "EMail",
-    "PHONE": "Telephone",
-    "FN": "FirstName",
-    "LN": "LastName",
-    "FI": "FirstName",
-    "GEN": "Gender",
-    "DOB": "DateOfBirth",
-    "CT": "City",
-    "ST": "State",
-    "ZIP": "PostCode",
-    "COUNTRY": "Country",
-    "EXTERN_ID": "CustomerId",
-}
+ALL_KEYS = dict(META_MAPPING)
 EMAIL_ONLY = {"EMAIL": "EMail"}
 GOALS = {"all keys": 40_000, "email only": 300_000}
 

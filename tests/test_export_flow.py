@@ -19,22 +19,9 @@ import function_app
 from shared import destinations, runs, settings, storage
 from shared.local_runner import LocalRunner, _functions
 from tools.audience_check import expected_fingerprint
-from tools.sample_segment import write_segment
+from tools.sample_segment import META_MAPPING, write_segment
 
-MAPPING = {
-    "EMAIL": "EMail",
-    "PHONE": "Telephone",
-    "FN": "FirstName",
-    "LN": "LastName",
-    "FI": "FirstName",
-    "GEN": "Gender",
-    "DOB": "DateOfBirth",
-    "CT": "City",
-    "ST": "State",
-    "ZIP": "PostCode",
-    "COUNTRY": "Country",
-    "EXTERN_ID": "CustomerId",
-}
+MAPPING = dict(META_MAPPING)
 CORE_FUNCTIONS = {
     "start_export",
     "export_status",

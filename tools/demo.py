@@ -20,6 +20,7 @@ import azure.functions as func
 import requests
 
 from tools.audience_check import expected_fingerprint
+from tools.sample_segment import META_MAPPING
 from tools.services import ROOT, Azurite, EmulatorProcess
 
 DEMO_DIR = ROOT / ".demo"
@@ -38,20 +39,7 @@ DESTINATION = {
         "customer_file_source": "USER_PROVIDED_ONLY",
     },
     "key_identifier": "email",
-    "mapping": {
-        "EMAIL": "EMail",
-        "PHONE": "Telephone",
-        "FN": "FirstName",
-        "LN": "LastName",
-        "FI": "FirstName",
-        "GEN": "Gender",
-        "DOB": "DateOfBirth",
-        "CT": "City",
-        "ST": "State",
-        "ZIP": "PostCode",
-        "COUNTRY": "Country",
-        "EXTERN_ID": "CustomerId",
-    },
+    "mapping": META_MAPPING,
     "default_country": "us",
     "segments": [SEGMENT],
     "consent": {"given_by": "demo@example.com", "given_at": "2026-12-01T09:00:00Z"},

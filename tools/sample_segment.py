@@ -67,6 +67,23 @@ EXPECTED_COLUMNS = (
     "EXTERN_ID",
 )
 
+# Which column of the sample holds each Meta key: the mapping of a destination that
+# exports every key the sample has (the demo's, the tests' and the benchmarks').
+META_MAPPING = {
+    "EMAIL": "EMail",
+    "PHONE": "Telephone",
+    "FN": "FirstName",
+    "LN": "LastName",
+    "FI": "FirstName",
+    "GEN": "Gender",
+    "DOB": "DateOfBirth",
+    "CT": "City",
+    "ST": "State",
+    "ZIP": "PostCode",
+    "COUNTRY": "Country",
+    "EXTERN_ID": "CustomerId",
+}
+
 # How often each kind of mess appears. The rates are our guesses at what exports of
 # customer-data platforms show, raised where a kind must still turn up several times
 # in a 5,000-row sample so that the tests can count on it.
