@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from shared import storage
 from shared.errors import DestinationError
 from shared.segments import check_segment_name
@@ -281,3 +283,23 @@ def list_ids(settings: Settings) -> list[str]:
     client = storage.container(settings["DESTINATIONS_CONTAINER"])
     names = (blob.name for blob in client.list_blobs())
     return sorted(name[:-5] for name in names if name.endswith(".json"))
+
+
+def create(settings: Settings, destination: Destination) -> bool:
+    """Save a new destination; False when one with that id exists already."""
+    client = storage.container(settings["DESTINATIONS_CONTAINER"])
+    document = destination.to_document()
+    document.pop("id")
+    return storage.write_json(
+        client, _blob_name(destination.id), document, overwrite=False
+    )
+
+
+def delete(settings: Settings, destination_id: str) -> bool:
+    """Delete a destination's document; False when there was none."""
+    client = storage.container(settings["DESTINATIONS_CONTAINER"])
+    try:
+        client.delete_blob(_blob_name(destination_id))
+    except ResourceNotFoundError:
+        return False
+    return True

@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import azure.functions as func
 
 from shared import exports, runs, settings
-from shared.errors import DestinationError, InvalidInput
+from shared.errors import (
+    BatchRejected,
+    DestinationError,
+    ExportError,
+    InvalidInput,
+    RetryLater,
+    SettingError,
+    StopRun,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 _EXPORT_FIELDS = frozenset({"destination", "segments"})
+# Answers name no secret, but some carry a destination's configuration: no caches.
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+RETRY_AFTER_SECONDS = 30
 
 
-def answer(status: int, document: dict) -> func.HttpResponse:
+class BodyTooLarge(InvalidInput):
+    """The request body is over MAX_BODY_BYTES (answered 413)."""
+
+
+class Conflict(ExportError):
+    """The request cannot be done in the resource's present state (answered 409)."""
+
+
+class NotFound(ExportError):
+    """The thing the request names does not exist (answered 404)."""
+
+
+def answer(
+    status: int, document: dict | list, headers: dict | None = None
+) -> func.HttpResponse:
     return func.HttpResponse(
         json.dumps(document, ensure_ascii=False),
         status_code=status,
         mimetype="application/json",
+        headers=headers,
     )
 
 
@@ -33,7 +61,7 @@ def json_body(req: func.HttpRequest) -> dict:
     """The request's JSON object; InvalidInput says what is wrong with it."""
     body = req.get_body() or b""
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput(f"the request body is over {MAX_BODY_BYTES} bytes")
+        raise BodyTooLarge(f"the request body is over {MAX_BODY_BYTES} bytes")
     try:
         document = json.loads(body)
     except ValueError:
@@ -101,3 +129,63 @@ def export_status(req: func.HttpRequest) -> func.HttpResponse:
 def _base_url(req: func.HttpRequest) -> str:
     parts = urlsplit(req.url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def base_url(req: func.HttpRequest) -> str:
+    """Scheme and host the request came to, e.g. `https://app.azurewebsites.net`."""
+    return _base_url(req)
+
+
+def status_of(exc: ExportError) -> int:
+    """The HTTP status that tells a caller what to do about a product error."""
+    if isinstance(exc, BodyTooLarge):
+        return 413
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, DestinationError):
+        missing = exc.field is None and str(exc).endswith("does not exist")
+        return 404 if missing else 400
+    if isinstance(exc, Conflict | SettingError | StopRun):
+        # The request is fine but the app's configuration or the connected
+        # account is not: an operator must act (connect, grant, set a setting).
+        return 409
+    if isinstance(exc, RetryLater):
+        return 503
+    if isinstance(exc, InvalidInput | BatchRejected):
+        return 400
+    return 500
+
+
+def problem_for(exc: ExportError) -> func.HttpResponse:
+    status = status_of(exc)
+    headers = dict(NO_STORE)
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer(status, {"error": str(exc)}, headers)
+
+
+def answers_errors(
+    handler: Callable[[func.HttpRequest], func.HttpResponse],
+) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    """Turn the product's errors raised by a route into their JSON answers; any
+    other exception is a bug and reaches the host, which answers 500."""
+
+    @functools.wraps(handler)
+    def guarded(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return handler(req)
+        except ExportError as exc:
+            log.info("%s answered %s", handler.__name__, status_of(exc))
+            return problem_for(exc)
+
+    return guarded
+
+
+def query_text(req: func.HttpRequest, name: str, limit: int = 200) -> str:
+    """A required query parameter, as text of at most `limit` characters."""
+    value = req.params.get(name)
+    if not value:
+        raise InvalidInput(f"query parameter {name!r} is required")
+    if len(value) > limit:
+        raise InvalidInput(f"query parameter {name!r} is over {limit} characters")
+    return value

@@ -19,6 +19,7 @@ The certificate is self-signed, made at start with `cryptography`, valid for
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -352,3 +353,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:
         pass  # the request line is not logged: paths name secrets
+
+
+@contextlib.contextmanager
+def serving_the_app(vault: KeyVaultFake, app_settings):
+    """Make the product's `secrets.store(app_settings)` use this vault with a
+    static credential for the duration."""
+    from shared import secrets
+
+    store = secrets.SecretStore(
+        app_settings, credential=StaticCredential(), client_kwargs=vault.client_kwargs()
+    )
+    secrets.install(store)
+    try:
+        yield store
+    finally:
+        secrets.uninstall(store)
