@@ -160,11 +160,13 @@ def _parse_new(destination_id: str, document: dict, token_secret: str | None):
 
 
 def delete(current: Settings, destination_id: str, delete_runs: bool) -> dict:
-    """Delete a destination: its document first (which ends its scheduled refresh),
-    then its token secret, then, when asked, its run logs."""
+    """Delete a destination, in steps that can each be repeated: end its scheduled
+    refresh, delete its token secret and, when asked, its run logs, and only then
+    its document. A failure half-way leaves a destination that DELETE finishes."""
     destination = destinations.load(current, destination_id)
     _refuse_while_running(current, destination)
-    destinations.delete(current, destination_id)
+    if destination.schedule:
+        destinations.save(current, replace(destination, schedule=False))
     report = {"deleted": destination_id, "token_secret_deleted": False}
     if destination.token_secret and store(current).writable:
         report["token_secret_deleted"] = store(current).delete_secret(
@@ -172,6 +174,7 @@ def delete(current: Settings, destination_id: str, delete_runs: bool) -> dict:
         )
     if delete_runs:
         report["runs_deleted"] = _delete_runs(current, destination_id)
+    destinations.delete(current, destination_id)
     log.info("destination %s deleted", destination_id)
     return report
 
@@ -187,14 +190,17 @@ def _refuse_while_running(current: Settings, destination) -> None:
 
 
 def _delete_runs(current: Settings, destination_id: str) -> int:
+    """Delete the run logs of the destination: one listing of run folders, then
+    each run log read to see whose it is."""
     client = storage.container(current["RUNS_CONTAINER"])
     deleted = 0
-    for name in client.list_blob_names():
-        if not name.endswith("/run.json"):
+    for folder in client.walk_blobs(delimiter="/"):
+        run_id = folder.name.rstrip("/")
+        if not runs.RUN_ID.fullmatch(run_id):
             continue
-        run = storage.read_json(client, name) or {}
+        run = runs.read(current, run_id) or {}
         if run.get("destination") == destination_id:
-            runs.delete(current, name.split("/", 1)[0])
+            runs.delete(current, run_id)
             deleted += 1
     return deleted
 
@@ -234,7 +240,11 @@ def store_token(current: Settings, destination, value: str):
     delete the secret of the previous connection."""
     secrets = store(current)
     name = secrets.write_token(destination, value)
-    latest = destinations.load(current, destination.id)
+    try:
+        latest = destinations.load(current, destination.id)
+    except DestinationError:
+        secrets.delete_secret(name)  # deleted meanwhile: keep no token for it
+        raise
     destinations.save(current, replace(latest, token_secret=name))
     previous = latest.token_secret
     if previous and previous != name:

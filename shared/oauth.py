@@ -187,15 +187,21 @@ def check_state(app_secret: str, state: str, now: float) -> tuple[str, str]:
     whether it was used already is up to `_claim`."""
     match = _STATE.fullmatch(state)
     if match is None:
-        raise StateRefused(NOT_VALID)
+        raise _refused("malformed")
     signed = state.rsplit(".", 1)[0]
     expected = _signature(app_secret, signed)
     if not hmac.compare_digest(expected, match["signature"]):
-        raise StateRefused(NOT_VALID)
+        raise _refused("not signed by this app")
     expires = int(match["expires"])
     if not now < expires <= now + STATE_SECONDS:
-        raise StateRefused(NOT_VALID)
+        raise _refused("expired")
     return match["destination"], match["nonce"]
+
+
+def _refused(reason: str) -> StateRefused:
+    # The reason is for the operator's log; the person sees one message for all.
+    log.info("sign-in state refused: %s", reason)
+    return StateRefused(NOT_VALID)
 
 
 def _claim(current: Settings, destination_id: str, nonce: str) -> None:
@@ -205,7 +211,7 @@ def _claim(current: Settings, destination_id: str, nonce: str) -> None:
         container, f"{STATE_PREFIX}{nonce}", record, overwrite=False
     ):
         log.warning("destination %s: a used sign-in state came back", destination_id)
-        raise StateRefused(NOT_VALID)
+        raise _refused("used already")
 
 
 # --- the exchanges ---------------------------------------------------------------
