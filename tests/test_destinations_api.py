@@ -9,11 +9,12 @@ from dataclasses import replace
 
 import azure.functions as func
 import pytest
-from conftest import APP_ID, APP_SECRET
+from conftest import APP_ID, APP_SECRET, TOKEN
 from keyvault_fake import KeyVaultFake, serving_the_app
 
 import function_app
-from shared import clock, destinations, exports, locks, runs, settings
+from shared import clock, destinations, exports, locks, runs, settings, storage
+from shared.local_runner import LocalRunner
 from shared.secrets import APP_SECRET_NAME
 
 HOST = "http://127.0.0.1:7071"
@@ -373,3 +374,53 @@ def test_status_of_a_destination_never_connected(app_settings):
     assert answer["token"]["connected"] is False
     assert "connect the Facebook account" in answer["token"]["warning"]
     assert answer["consent_recorded"] is True
+
+
+def start_and_run(current) -> dict:
+    _, answer = call(
+        "start_export", "POST", "/api/exports", body={"destination": "shop"}
+    )
+    run_id = answer["runs"][0]["run_id"]
+
+    def ended() -> bool:
+        return (runs.read(current, run_id) or {}).get("status") in runs.TERMINAL
+
+    assert LocalRunner(function_app.app, current, processes=0).run(ended, timeout=120)
+    return runs.read(current, run_id)
+
+
+def test_a_run_that_meets_an_expired_token_fails_at_once_saying_reconnect(
+    env, emulator
+):
+    create()
+    emulator.expire_token(TOKEN)
+
+    run = start_and_run(env)
+
+    assert run["status"] == "failed"
+    assert "reconnect the Facebook account" in run["message"]
+    assert run.get("batches_total") is None  # stopped before any batch was planned
+
+
+def test_a_run_log_records_the_consent_it_ran_under(env):
+    create()
+    storage.container(env["SEGMENTS_CONTAINER"]).upload_blob(
+        SEGMENT, b"EMail\r\nmary@example.com\r\n"
+    )
+
+    run = start_and_run(env)
+
+    assert run["status"] == "succeeded"
+    assert run["consent"] == DOCUMENT["consent"]
+
+
+def test_without_consent_nothing_is_exported(env):
+    create(consent=None)
+
+    status, answer = call(
+        "start_export", "POST", "/api/exports", body={"destination": "shop"}
+    )
+
+    assert status == 409
+    assert "no data-privacy consent recorded" in answer["error"]
+    assert answer["runs"][0]["status"] == "failed"
