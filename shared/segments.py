@@ -156,18 +156,43 @@ def _all_ends(splitter: RecordSplitter, chunks: Iterable[bytes]) -> Iterator[int
 
 
 def gunzip_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Decompress a gzip stream (several members allowed) chunk by chunk."""
-    decompressor = zlib.decompressobj(wbits=31)
+    """Decompress a gzip stream chunk by chunk, in pieces of at most 4 MiB.
+
+    Several members follow each other as in `cat a.gz b.gz`, and zero bytes after a
+    member are padding, as gzip itself reads them. ValueError when the data is not
+    gzip or stops inside a member: a cut-off file must not be exported as if whole.
+    """
+    decompressor = None  # None between members
     for chunk in chunks:
         while chunk:
-            data = decompressor.decompress(chunk, _CHUNK)
+            if decompressor is None:
+                chunk = chunk.lstrip(b"\0")
+                if not chunk:
+                    break
+                decompressor = zlib.decompressobj(wbits=31)
+            data = _inflate(decompressor, chunk)
             chunk = decompressor.unconsumed_tail
             if data:
                 yield data
             if decompressor.eof:
                 chunk = decompressor.unused_data + chunk
-                decompressor = zlib.decompressobj(wbits=31)
+                decompressor = None
+    if decompressor is not None:
+        yield from _last_piece(decompressor)
+
+
+def _inflate(decompressor, chunk: bytes) -> bytes:
+    try:
+        return decompressor.decompress(chunk, _CHUNK)
+    except zlib.error as exc:
+        raise ValueError(f"not a valid gzip file ({exc})") from None
+
+
+def _last_piece(decompressor) -> Iterator[bytes]:
+    """What the last member still holds; ValueError when its end never came."""
     tail = decompressor.flush()
+    if not decompressor.eof:
+        raise ValueError("the gzip data ends before its last member does: truncated")
     if tail:
         yield tail
 
@@ -209,6 +234,7 @@ _REASONS = {
     "wrong_column_count": "number of fields differs from the header",
     "field_too_long": f"a field is longer than {MAX_FIELD_CHARS} characters",
     "bad_json": "not a JSON object",
+    "stray_line_break": "a line break inside a field that is not quoted",
 }
 
 
@@ -236,6 +262,13 @@ def _csv_rows_fast(data: bytes, columns: list[str], first_row: int) -> list | No
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    try:
+        return _csv_fields(text, columns, first_row)
+    except csv.Error:
+        return None  # a record the csv module refuses; found and named row by row
+
+
+def _csv_fields(text: str, columns: list[str], first_row: int) -> list:
     rows = []
     width = len(columns)
     reader = csv.reader(io.StringIO(text))
@@ -278,7 +311,12 @@ def _csv_row(record: bytes, columns: list[str], row: int) -> dict | RowProblem:
     text = _decode(record, row)
     if isinstance(text, RowProblem):
         return text
-    fields = next(csv.reader(io.StringIO(text)), [])
+    try:
+        fields = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        # The csv module refuses a carriage return inside an unquoted field (RFC
+        # 4180 allows line breaks only inside quotes).
+        return RowProblem(row, "stray_line_break")
     if len(fields) != len(columns):
         return RowProblem(row, "wrong_column_count")
     if max(map(len, fields)) > MAX_FIELD_CHARS:

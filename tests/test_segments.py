@@ -419,11 +419,6 @@ def test_gunzip_of_nothing_is_nothing():
     assert list(gunzip_chunks([])) == []
 
 
-@pytest.mark.xfail(
-    reason="gunzip_chunks ends quietly on a truncated gzip stream: the partial last "
-    "record (e.g. a cut-off email) is planned and exported with no error",
-    strict=True,
-)
 def test_gunzip_refuses_a_truncated_stream():
     truncated = gzip.compress(FIRST_MEMBER)[:-20]
 
@@ -431,12 +426,6 @@ def test_gunzip_refuses_a_truncated_stream():
         list(gunzip_chunks(_chunked(truncated, 16)))
 
 
-@pytest.mark.xfail(
-    reason="gunzip_chunks lets zlib.error escape for a .gz blob that is not gzip; "
-    "the planner only turns ValueError into a file error, so the request is retried "
-    "until it is poisoned instead of the run naming the file",
-    strict=True,
-)
 def test_gunzip_refuses_data_that_is_not_gzip_with_a_value_error():
     with pytest.raises(ValueError):
         list(gunzip_chunks([b"email\na@example.com\n"]))
@@ -546,12 +535,6 @@ def test_a_field_at_the_limit_is_kept():
     assert rows == [{"email": "a", "phone": field}]
 
 
-@pytest.mark.xfail(
-    reason="a carriage return inside an unquoted CSV field makes read_rows raise "
-    "_csv.Error ('new-line character seen in unquoted field'): the whole batch fails "
-    "instead of that one row being reported",
-    strict=True,
-)
 def test_a_stray_carriage_return_is_a_row_problem_not_a_failed_batch():
     data = b"a@example.com,1\nb@exam\rple.com,2\nc@example.com,3\n"
 
