@@ -13,6 +13,8 @@ import base64
 import logging
 from collections.abc import Iterator
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from shared import clock, destinations, exports, locks, runs, segments, storage
 from shared.audiences import ensure_audience
 from shared.errors import DestinationError, InvalidInput, StopRun
@@ -120,7 +122,10 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
                 ):
                     break
         except ValueError as exc:
-            errors.append({"file": name, "message": str(exc)})
+            errors.append(_file_error(run["run_id"], index, name, str(exc)))
+        except ResourceNotFoundError:
+            gone = f"{name}: the file was deleted while the run was planned"
+            errors.append(_file_error(run["run_id"], index, name, gone))
         if not described:
             files.append(_describe(plan))
         if plan.read_blob != name:
@@ -130,12 +135,17 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
         "work_blobs": work_blobs,
         "batches_total": seq,
         "rows_planned": rows,
-        "errors": errors,
+        "file_errors": errors,
     }
 
 
 def _describe(plan: _FilePlan) -> dict:
     return {"blob": plan.name, "format": plan.fmt, "columns": plan.columns}
+
+
+def _file_error(run_id: str, index: int, name: str, message: str) -> dict:
+    log.error("run %s: file %s of the segment could not be planned", run_id, index)
+    return {"file": name, "message": message}
 
 
 def _send_batch(queue, run_id: str, seq: int, index: int, blob: str, piece) -> None:
@@ -192,11 +202,14 @@ class _FilePlan:
             return
         self._blocks: list[str] = []
         work = self.container.get_blob_client(self.read_blob)
-        for data in segments.gunzip_chunks(raw):
-            block_id = base64.b64encode(f"{len(self._blocks):08d}".encode()).decode()
-            work.stage_block(block_id, data)
-            self._blocks.append(block_id)
-            yield data
+        try:
+            for data in segments.gunzip_chunks(raw):
+                block_id = base64.b64encode(f"{len(self._blocks):08d}".encode())
+                work.stage_block(block_id.decode(), data)
+                self._blocks.append(block_id.decode())
+                yield data
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
 
     def _commit_work_copy(self) -> None:
         work = self.container.get_blob_client(self.read_blob)

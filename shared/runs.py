@@ -198,21 +198,15 @@ def finish_if_complete(settings: Settings, run_id: str, on_finish=None) -> bool:
 def close(settings: Settings, run: dict, on_finish=None) -> dict:
     summary = summarize(settings, run)
     halt = stopped(settings, run["run_id"])
-    batches = summary["batches"]
-    if halt:
-        status, message = "failed", halt["message"]
-    elif batches["failed"] and batches["done"]:
-        status, message = "partly_failed", "some batches failed; see errors"
-    elif batches["failed"]:
-        status, message = "failed", "every batch failed; see errors"
-    else:
-        status, message = "succeeded", None
+    status, message = _ending(summary, halt)
     run.update(status=status, finished_at=clock.now_iso())
     if message:
         run["message"] = message
-    run["errors"] = failed_errors(settings, run["run_id"])
+    errors = list(run.get("file_errors") or [])
+    errors += failed_errors(settings, run["run_id"])
     if halt and halt.get("code"):
-        run["errors"].insert(0, {"code": halt["code"], "message": halt["message"]})
+        errors.insert(0, {"code": halt["code"], "message": halt["message"]})
+    run["errors"] = errors[:MAX_ERRORS]
     final = summarize(settings, run)
     create(settings, final)
     if on_finish:
@@ -223,9 +217,23 @@ def close(settings: Settings, run: dict, on_finish=None) -> dict:
         status,
         final["rows_read"],
         final["rows_sent"],
-        batches["total"],
+        summary["batches"]["total"],
     )
     return final
+
+
+def _ending(summary: dict, halt: dict | None) -> tuple[str, str | None]:
+    """The run's status and message: a file that could not be planned counts as a
+    failure like a batch that failed."""
+    batches = summary["batches"]
+    failures = batches["failed"] + len(summary.get("file_errors") or [])
+    if halt:
+        return "failed", halt["message"]
+    if failures and batches["done"]:
+        return "partly_failed", "some files or batches failed; see errors"
+    if failures:
+        return "failed", "nothing was exported: every file or batch failed; see errors"
+    return "succeeded", None
 
 
 def fail(settings: Settings, run_id: str, message: str, code: int | None = None):
