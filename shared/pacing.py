@@ -3,17 +3,26 @@
 When Meta says to wait, the time until which an ad account is blocked is written to
 a small blob (`pacing/{ad_account}.json` in the state container), so every worker, in
 any instance, sees it before its next call; calls made while blocked would extend
-the block. Requests in flight per ad account are capped across instances by leasing
-one of `MAX_REQUESTS_IN_FLIGHT` slot blobs for the length of a request.
+the block (graph-api.md, "Errors and throttling"). The blob is only ever lengthened,
+by a write conditional on what was read, so two workers throttled at once cannot
+shorten each other's wait. Requests in flight per ad account are capped across
+instances by leasing one of `MAX_REQUESTS_IN_FLIGHT` slot blobs for one request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 
 from shared import clock, storage
 from shared.errors import RetryLater
@@ -21,20 +30,27 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A slot lease outlives one request (Meta answers a 10,000-row request in seconds);
-# the lease is renewed between the requests of a batch.
+# A slot lease outlives one request: Meta answers a 10,000-row request in seconds.
+# A request slower than the lease (GRAPH_TIMEOUT_SECONDS allows 120 s) loses its
+# slot to another request while it is still in flight; the lease is not renewed.
 SLOT_LEASE_SECONDS = 60
 SLOT_ATTEMPTS = 40
 SLOT_RETRY_SECONDS = 0.25
+# Conditional writes of the pacing blob lost to other workers before giving up.
+BLOCK_WRITE_ATTEMPTS = 5
 
 
 def _state(settings: Settings):
     return storage.container(settings["STATE_CONTAINER"])
 
 
+def _pacing_blob(settings: Settings, ad_account: str):
+    return _state(settings).get_blob_client(f"pacing/{ad_account}.json")
+
+
 def blocked_for(settings: Settings, ad_account: str) -> float:
     """Seconds until calls to this ad account may resume (0 when free)."""
-    document = storage.read_json(_state(settings), f"pacing/{ad_account}.json")
+    document, _ = _read_block(_pacing_blob(settings, ad_account))
     if not document:
         return 0.0
     return max(0.0, document["blocked_until"] - clock.current().time())
@@ -43,19 +59,46 @@ def blocked_for(settings: Settings, ad_account: str) -> float:
 def block(settings: Settings, ad_account: str, seconds: float, code: int | None):
     """Record that Meta asked us to wait; a longer block already recorded stays."""
     until = clock.current().time() + seconds
-    if blocked_for(settings, ad_account) >= seconds:
-        return
-    storage.write_json(
-        _state(settings),
-        f"pacing/{ad_account}.json",
-        {"blocked_until": until, "code": code},
-    )
-    log.warning(
-        "ad account %s rate limited (code %s): pausing %.0f s",
-        ad_account,
-        code,
-        seconds,
-    )
+    blob = _pacing_blob(settings, ad_account)
+    for _attempt in range(BLOCK_WRITE_ATTEMPTS):
+        document, etag = _read_block(blob)
+        if document and document["blocked_until"] >= until:
+            return
+        if _write_block(blob, {"blocked_until": until, "code": code}, etag):
+            log.warning(
+                "ad account %s rate limited (code %s): pausing %.0f s",
+                ad_account,
+                code,
+                seconds,
+            )
+            return
+    raise RetryLater(f"the pacing state of {ad_account} kept changing under us")
+
+
+def _read_block(blob) -> tuple[dict | None, str | None]:
+    try:
+        download = blob.download_blob()
+    except ResourceNotFoundError:
+        return None, None
+    return json.loads(download.readall()), download.properties.etag
+
+
+def _write_block(blob, document: dict, etag: str | None) -> bool:
+    """Write unless another worker changed (or created) the blob since it was read."""
+    body = json.dumps(document).encode()
+    try:
+        if etag is None:
+            blob.upload_blob(body, overwrite=False)
+        else:
+            blob.upload_blob(
+                body,
+                overwrite=True,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+    except (ResourceExistsError, ResourceModifiedError):
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -4,10 +4,12 @@ Retry policy. Only errors known to be transient are retried (`RetryLater`): here
 to `ATTEMPTS` times with exponential backoff and jitter, then by the queue, which
 redelivers the message after host.json's `visibilityTimeout` and moves it to the
 poison queue after `maxDequeueCount` deliveries. When Meta asks us to wait, the wait
-is recorded for every instance (`pacing`) and a long one is served by putting the
-message back with a visibility delay rather than by sleeping on it. Errors that need
-the operator (`StopRun`) stop the whole run at once; a request Meta refuses
-(`BatchRejected`) fails its batch only. Anything else is a bug and is not retried here.
+is recorded for every instance (`pacing`), and every request first looks there: a
+wait of up to `MAX_INLINE_WAIT_SECONDS` is slept through, a longer one is served by
+putting the message back with a visibility delay rather than by sleeping on it.
+Errors that need the operator (`StopRun`) stop the whole run at once; a request Meta
+refuses (`BatchRejected`) fails its batch only. Anything else is a bug and is not
+retried here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from shared import clock, destinations, exports, pacing, runs, storage
 from shared.audiences import graph_client
 from shared.errors import (
     BatchRejected,
+    InvalidInput,
     RetryLater,
     StopRun,
     Throttled,
@@ -41,6 +44,11 @@ BACKOFF_CAP_SECONDS = 30.0
 # Waits up to this long are slept through; longer ones put the message back.
 MAX_INLINE_WAIT_SECONDS = 5.0
 MAX_DEFERRALS = 100
+# Rate-limit answers to one request in one delivery before the message is put back.
+MAX_THROTTLES = 8
+# Looks at the pacing state before a request, while other workers keep lengthening
+# short blocks, before the message is put back instead.
+BLOCK_CHECKS = 5
 # Slow down before Meta's limit: above this usage percentage, pause between requests.
 USAGE_SLOWDOWN_PERCENT = 85.0
 ERRORS_PER_BATCH = 20
@@ -66,7 +74,12 @@ def process_batch(settings: Settings, text: str) -> None:
 
 def record_poisoned(settings: Settings, text: str) -> None:
     """A batch that exhausted its deliveries: show it in the run log."""
-    message = decode(BatchMessage, text)
+    try:
+        message = decode(BatchMessage, text)
+    except InvalidInput:
+        # Not one of ours: failing here would only move it to yet another queue.
+        log.error("a message that is not a batch reached the poison queue; dropped")
+        return
     error = {
         "batch": message.seq,
         "rows": f"{message.first_row}-{message.first_row + message.rows - 1}",
@@ -102,14 +115,12 @@ class _Batch:
         self.outcome = BatchOutcome(message.seq, "done")
 
     def run(self) -> None:
-        if self._defer_while_blocked():
-            return
-        schema, rows = self._encode(self._read_slice())
         try:
+            self._wait_while_blocked()
+            schema, rows = self._encode(self._read_slice())
             self._upload(schema, rows)
-        except Throttled as exc:
-            pacing.block(self.settings, self.ad_account, exc.wait_seconds, exc.code)
-            self._defer(exc.wait_seconds)
+        except _Deferred as deferred:
+            self._defer(deferred.wait)
             return
         except StopRun as exc:
             runs.stop(self.settings, self.run_id, str(exc), exc.code)
@@ -179,28 +190,40 @@ class _Batch:
                 self._slow_down(result.usage)
 
     def _send_with_retries(self, schema, part):
-        for attempt in range(1, ATTEMPTS + 1):
+        """One request, sent when the ad account is free, retried as the module
+        docstring says."""
+        failures = throttles = 0
+        token_checked = False
+        while True:
+            self._wait_while_blocked()
             try:
                 return self._send(schema, part)
-            except Throttled:
-                raise
+            except Throttled as exc:
+                throttles += 1
+                pacing.block(self.settings, self.ad_account, exc.wait_seconds, exc.code)
+                if throttles >= MAX_THROTTLES:
+                    raise _Deferred(exc.wait_seconds) from None
             except TokenRejected:
-                if attempt > 1 or not self._token_was_refreshed():
+                if token_checked or not self._token_was_refreshed():
                     raise
+                token_checked = True
             except RetryLater as exc:
-                if attempt == ATTEMPTS:
+                failures += 1
+                if failures >= ATTEMPTS:
                     raise
-                pause = backoff(attempt)
-                log.warning(
-                    "run %s batch %s: %s; retry %s in %.1f s",
-                    self.run_id,
-                    self.message.seq,
-                    exc,
-                    attempt,
-                    pause,
-                )
-                clock.current().sleep(pause)
-        raise RetryLater("retries exhausted")  # not reached: the loop raises
+                self._back_off(failures, exc)
+
+    def _back_off(self, failures: int, error: RetryLater) -> None:
+        pause = backoff(failures)
+        log.warning(
+            "run %s batch %s: %s; retry %s in %.1f s",
+            self.run_id,
+            self.message.seq,
+            error,
+            failures,
+            pause,
+        )
+        clock.current().sleep(pause)
 
     def _send(self, schema, part):
         token = store(self.settings).access_token(self.destination)
@@ -225,20 +248,26 @@ class _Batch:
             return False
 
     def _slow_down(self, usage) -> None:
+        """Near Meta's limit, pause before the next request; at the limit, block the
+        ad account for every worker, whose next request then waits."""
         pause = max(usage.regain_seconds, 1.0)
         if usage.percent >= 100:
             pacing.block(self.settings, self.ad_account, pause, None)
+            return
         clock.current().sleep(min(pause, MAX_INLINE_WAIT_SECONDS))
 
-    def _defer_while_blocked(self) -> bool:
-        wait = pacing.blocked_for(self.settings, self.ad_account)
-        if wait <= 0:
-            return False
-        if wait <= MAX_INLINE_WAIT_SECONDS:
+    def _wait_while_blocked(self) -> None:
+        """Return once the ad account is free: sleep through a short block, raise
+        `_Deferred` for a long one. Another worker may lengthen the block meanwhile,
+        so the state is read again after each sleep."""
+        for _check in range(BLOCK_CHECKS):
+            wait = pacing.blocked_for(self.settings, self.ad_account)
+            if wait <= 0:
+                return
+            if wait > MAX_INLINE_WAIT_SECONDS:
+                raise _Deferred(wait)
             clock.current().sleep(wait)
-            return False
-        self._defer(wait)
-        return True
+        raise _Deferred(max(pacing.blocked_for(self.settings, self.ad_account), 1.0))
 
     def _defer(self, wait: float) -> None:
         if self.message.deferrals >= MAX_DEFERRALS:
@@ -253,6 +282,14 @@ class _Batch:
             self.message.seq,
             delay,
         )
+
+
+class _Deferred(Exception):
+    """The ad account is blocked for longer than a worker should sleep."""
+
+    def __init__(self, wait: float):
+        super().__init__(f"blocked for {wait:.0f} s")
+        self.wait = wait
 
 
 def backoff(attempt: int) -> float:
