@@ -34,8 +34,12 @@ STOP_CHECK_EVERY = 50  # batches between looks for a stop marker
 def plan_export(settings: Settings, text: str) -> None:
     request = decode(ExportRequest, text)
     run = runs.read(settings, request.run)
-    if run is None or run.get("status") in runs.TERMINAL or run.get("batches_total"):
-        log.info("run %s already planned or ended; request ignored", request.run)
+    if run is None or run.get("status") in runs.TERMINAL:
+        log.info("run %s unknown or ended; request ignored", request.run)
+        return
+    if run.get("batches_total") is not None:
+        log.info("run %s already planned; request ignored", request.run)
+        _finish(settings, request.run)  # in case closing failed on that delivery
         return
     try:
         destination = destinations.load(settings, request.destination)
@@ -98,7 +102,13 @@ def _plan(
     run.update(planned)
     runs.create(settings, run)
     log.info("run %s planned %s batches", request.run, run["batches_total"])
-    runs.finish_if_complete(settings, request.run, exports.on_finish(settings))
+    _finish(settings, request.run)
+
+
+def _finish(settings: Settings, run_id: str) -> None:
+    """Close the run if no batch is left (a segment of no rows, or workers that
+    finished before the plan was written)."""
+    runs.finish_if_complete(settings, run_id, exports.on_finish(settings), "planner")
 
 
 def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> dict:

@@ -4,7 +4,7 @@
     {run}/batches/{seq}.json one outcome per batch, written once (overwrite=False), its
                              counts repeated in blob metadata so one listing sums a run
     {run}/stopped.json       written once when the run must stop (e.g. token rejected)
-    {run}/finished           written once by whoever closes the run
+    {run}/finished           written once by whoever closes the run, naming it
 
 Queue delivery is at least once; writing each outcome once and closing the run
 behind a create-once marker makes a batch count once and the run end once. Nothing
@@ -178,21 +178,33 @@ def failed_errors(settings: Settings, run_id: str, limit: int = MAX_ERRORS) -> l
     return errors[:limit]
 
 
-def finish_if_complete(settings: Settings, run_id: str, on_finish=None) -> bool:
+def finish_if_complete(
+    settings: Settings, run_id: str, on_finish=None, closer: str = ""
+) -> bool:
     """Close the run when every planned batch has an outcome; True for the one
-    caller that closed it."""
+    caller that closed it.
+
+    `closer` names the caller (its batch, or the planner). The first to write the
+    finished marker closes the run; should closing fail half way, the same caller's
+    next delivery closes it again, while every other caller leaves it alone.
+    """
     run = read(settings, run_id)
     if run is None or run.get("batches_total") is None or run["status"] in TERMINAL:
         return False
     if count_outcomes(settings, run_id) < run["batches_total"]:
         return False
-    marker = storage.write_json(
-        _container(settings), f"{run_id}/finished", {}, overwrite=False
-    )
-    if not marker:
+    if not _claim_closing(settings, run_id, closer):
         return False
     close(settings, run, on_finish)
     return True
+
+
+def _claim_closing(settings: Settings, run_id: str, closer: str) -> bool:
+    client, marker = _container(settings), f"{run_id}/finished"
+    if storage.write_json(client, marker, {"by": closer}, overwrite=False):
+        return True
+    claimed = storage.read_json(client, marker) or {}
+    return bool(closer) and claimed.get("by") == closer
 
 
 def close(settings: Settings, run: dict, on_finish=None) -> dict:

@@ -58,7 +58,7 @@ def process_batch(settings: Settings, text: str) -> None:
     message = decode(BatchMessage, text)
     if runs.is_done(settings, message.run, message.seq):
         log.info("run %s batch %s already recorded", message.run, message.seq)
-        _finish(settings, message.run)
+        _finish(settings, message)
         return
     run = runs.read(settings, message.run)
     if run is None or run.get("status") in runs.TERMINAL:
@@ -95,11 +95,13 @@ def _record(settings: Settings, message: BatchMessage, outcome: BatchOutcome):
         log.info(
             "run %s batch %s was recorded by another delivery", message.run, message.seq
         )
-    _finish(settings, message.run)
+    _finish(settings, message)
 
 
-def _finish(settings: Settings, run_id: str) -> None:
-    runs.finish_if_complete(settings, run_id, exports.on_finish(settings))
+def _finish(settings: Settings, message: BatchMessage) -> None:
+    runs.finish_if_complete(
+        settings, message.run, exports.on_finish(settings), f"batch {message.seq}"
+    )
 
 
 class _Batch:

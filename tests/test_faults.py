@@ -22,7 +22,7 @@ import pytest
 import test_export_helpers as h
 from conftest import AD_ACCOUNT, TOKEN
 
-from shared import exports, pacing, planner, runs, settings, storage, worker
+from shared import exports, locks, pacing, planner, runs, settings, storage, worker
 from shared.local_runner import HostQueueSettings
 from shared.messages import ExportRequest, encode
 from shared.runs import BatchOutcome
@@ -603,3 +603,47 @@ def test_a_run_is_not_closed_before_its_last_batch(current, fake):
 
     assert runs.finish_if_complete(current, run_id) is False
     assert runs.read(current, run_id)["status"] == "running"
+
+
+def test_a_worker_that_fails_while_closing_the_run_closes_it_when_redelivered(
+    current, emulator, fake, tmp_path, monkeypatch
+):
+    expected = _arrange(current, tmp_path)
+    failed_errors = runs.failed_errors
+    broken = []
+
+    def fail_once(*args, **kwargs):
+        if not broken:  # stands for a storage error half way through closing
+            broken.append(True)
+            raise RuntimeError("storage unavailable")
+        return failed_errors(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "failed_errors", fail_once)
+    run_id = h.start_run(current, SEGMENT)
+
+    h.run_until_ended(current, run_id)
+
+    assert broken
+    _assert_exported_exactly(emulator, current, run_id, expected)
+    assert locks.holder(current, h.DESTINATION_ID, SEGMENT) is None  # lock freed
+
+
+@pytest.mark.parametrize(
+    ("closer", "closes"),
+    [
+        pytest.param("batch 2", True, id="same-caller-again"),
+        pytest.param("batch 1", False, id="another-caller"),
+        pytest.param("", False, id="unnamed-caller"),
+    ],
+)
+def test_only_the_caller_that_began_closing_may_close_again(
+    current, fake, closer, closes
+):
+    run_id = _run_with_outcomes(current, 2)
+    state = storage.container(current["RUNS_CONTAINER"])
+    storage.write_json(state, f"{run_id}/finished", {"by": "batch 2"})
+
+    closed = runs.finish_if_complete(current, run_id, closer=closer)
+
+    assert closed is closes
+    assert (runs.read(current, run_id)["status"] == "succeeded") is closes
