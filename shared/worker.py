@@ -197,14 +197,16 @@ class _Batch:
         failures = throttles = 0
         token_checked = False
         while True:
-            self._wait_while_blocked()
             try:
                 return self._send(schema, part)
+            except _Blocked:
+                self._wait_while_blocked()
             except Throttled as exc:
                 throttles += 1
                 pacing.block(self.settings, self.ad_account, exc.wait_seconds, exc.code)
                 if throttles >= MAX_THROTTLES:
                     raise _Deferred(exc.wait_seconds) from None
+                self._wait_while_blocked()
             except TokenRejected:
                 if token_checked or not self._token_was_refreshed():
                     raise
@@ -237,6 +239,10 @@ class _Batch:
             "estimated_num_total": len(part),
         }
         with pacing.request_slot(self.settings, self.ad_account):
+            # Read with the slot held: a block recorded while this request waited
+            # for its slot must stop it too.
+            if pacing.blocked_for(self.settings, self.ad_account) > 0:
+                raise _Blocked
             return client.add_users(self.audience_id, schema, part, session)
 
     def _token_was_refreshed(self) -> bool:
@@ -284,6 +290,10 @@ class _Batch:
             self.message.seq,
             delay,
         )
+
+
+class _Blocked(Exception):
+    """The ad account became blocked while a request waited for its slot."""
 
 
 class _Deferred(Exception):
