@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared import clock, destinations, exports, locks, runs, segments, storage
 from shared.audiences import ensure_audience
-from shared.errors import DestinationError, InvalidInput, StopRun
+from shared.errors import DestinationError, ExportError, InvalidInput, StopRun
 from shared.messages import BatchMessage, ExportRequest, decode, encode
 from shared.secrets import store
 from shared.settings import Settings
@@ -29,6 +29,9 @@ LOCK_RETRY_SECONDS = 60
 MAX_LOCK_DEFERRALS = 240  # four hours of waiting, then the request gives up
 HEADER_LIMIT = 1024 * 1024
 STOP_CHECK_EVERY = 50  # batches between looks for a stop marker
+# Failed deliveries of one request before its run fails; below host.json's
+# maxDequeueCount (5), so the run log says why before the request is poisoned.
+MAX_PLAN_FAILURES = 4
 
 
 def plan_export(settings: Settings, text: str) -> None:
@@ -61,8 +64,38 @@ def plan_export(settings: Settings, text: str) -> None:
         runs.fail(settings, request.run, str(exc), exc.code)
     except InvalidInput as exc:
         runs.fail(settings, request.run, str(exc))
+    except Exception as exc:  # retried by the queue, up to MAX_PLAN_FAILURES times
+        if not _gives_up(settings, request.run, exc):
+            raise
     if lease_id and runs.read(settings, request.run)["status"] in runs.TERMINAL:
         locks.release(settings, destination.id, request.segment, lease_id)
+
+
+def _gives_up(settings: Settings, run_id: str, error: Exception) -> bool:
+    """Count a failed planning in the run log; on the MAX_PLAN_FAILURES-th, fail
+    the run (True). A request that exhausted its deliveries would otherwise lie in
+    the poison queue, read by nothing, its run looking queued for ever."""
+    failures = (runs.read(settings, run_id) or {}).get("plan_failures", 0) + 1
+    if failures < MAX_PLAN_FAILURES:
+        runs.update(settings, run_id, plan_failures=failures)
+        log.warning(
+            "run %s: planning failed (%s of %s tries): %s",
+            run_id,
+            failures,
+            MAX_PLAN_FAILURES,
+            type(error).__name__,
+        )
+        return False
+    # Only the product's own errors are worded for the run log; other texts may
+    # quote storage URLs.
+    reason = str(error) if isinstance(error, ExportError) else type(error).__name__
+    runs.fail(
+        settings,
+        run_id,
+        f"planning failed {failures} times, last with: {reason}; "
+        "start the export again later",
+    )
+    return True
 
 
 def _wait_for(settings: Settings, request: ExportRequest, holder: str) -> None:

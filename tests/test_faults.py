@@ -647,3 +647,21 @@ def test_only_the_caller_that_began_closing_may_close_again(
 
     assert closed is closes
     assert (runs.read(current, run_id)["status"] == "succeeded") is closes
+
+
+def test_a_request_that_fails_on_every_delivery_fails_its_run_instead_of_poisoning(
+    current, emulator, fake, tmp_path, caplog
+):
+    _arrange(current, tmp_path)
+    emulator.fail(20, "5xx", path_contains="/customaudiences")  # creating the audience
+    run_id = h.start_run(current, SEGMENT)
+
+    h.run_until_ended(current, run_id)
+
+    run = h.status(current, run_id)
+    assert run["status"] == "failed"
+    assert run["message"].startswith(f"planning failed {planner.MAX_PLAN_FAILURES} ")
+    assert "transient" in run["message"]
+    assert len(_failed_deliveries(caplog)) == planner.MAX_PLAN_FAILURES - 1
+    assert _nothing_poisoned(current)
+    assert locks.holder(current, h.DESTINATION_ID, SEGMENT) is None
