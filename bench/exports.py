@@ -157,7 +157,7 @@ def _base_environment() -> dict[str, str]:
     return {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
 
 
-def _destination_file(services: Services, segment: Segment, variant: str, mapping):
+def destination_file(services: Services, segment: Segment, variant: str, mapping):
     name = f"bench-{segment.label.lower()}-{variant.replace(' ', '-')}"
     document = {
         "display_name": f"Benchmark {segment.label} {variant}",
@@ -175,7 +175,7 @@ def _destination_file(services: Services, segment: Segment, variant: str, mappin
     return path
 
 
-def _export_command(destination: Path, segment: Segment, options: Options):
+def export_command(destination: Path, segment: Segment, options: Options):
     return [
         sys.executable,
         "-m",
@@ -279,27 +279,61 @@ def _role(tree: procs.Tree) -> str:
     return "runner" if largest.root else "worker"
 
 
+@dataclass
+class _Measured:
+    """What one export subprocess cost: wall time, and CPU time by process tree."""
+
+    wall: float
+    product: procs.Tree
+    azurite: procs.Tree
+    emulator: procs.Tree
+    azurite_before: float
+    machine_busy: float
+
+    def cpu_seconds(self) -> dict[str, float]:
+        spent = {
+            "runner": self.product.cpu_seconds(root=True),
+            "workers": self.product.cpu_seconds(root=False),
+            "Azurite": self.azurite.cpu_seconds() - self.azurite_before,
+            "emulator": self.emulator.cpu_seconds(),
+        }
+        # Other users of the machine (and this script) slow the run down too.
+        spent["rest of machine"] = max(0.0, self.machine_busy - sum(spent.values()))
+        return spent
+
+
+def _measure(services: Services, command, environment, logs):
+    """(_Measured, the export's standard output)."""
+    azurite_pid = services.azurite.process.pid
+    # Azurite lives for the whole size: count only what it spends on this run.
+    azurite_before = procs.cpu_ticks(azurite_pid) / procs.TICKS_PER_SECOND
+    busy_before = procs.machine_busy_seconds()
+    with procs.Sampler(*services.trees()) as sampler:
+        wall, output, tree = _run_export(command, environment, logs, sampler)
+    busy = procs.machine_busy_seconds() - busy_before
+    azurite, emulator = sampler.trees[:2]
+    measured = _Measured(wall, tree, azurite, emulator, azurite_before, busy)
+    return measured, output
+
+
 def run(services, segment: Segment, variant: str, mapping, options: Options):
     """Export the segment through `python -m shared export`; an ExportOutcome."""
     emulator = services.fresh_emulator()
     environment = services.environment(options.in_flight)
-    destination = _destination_file(services, segment, variant, mapping)
+    destination = destination_file(services, segment, variant, mapping)
     stem = destination.with_suffix("")
     logs = (stem.with_suffix(".out"), stem.with_suffix(".log"))
-    command = _export_command(destination, segment, options)
-    with procs.Sampler(*services.trees()) as sampler:
-        wall, output, tree = _run_export(command, environment, logs, sampler)
+    command = export_command(destination, segment, options)
+    measured, output = _measure(services, command, environment, logs)
     found = _RUN_ID.search(output)
     run_log = _run_status(found.group(1), environment) if found else {}
-    audience_id = run_log.get("audience_id")
     stats = _emulator_get(emulator, "/_emulator/stats")
     requests_made, failed = _uploads(stats)
-    azurite, emulator_tree = sampler.trees[:2]
     return ExportOutcome(
         size=segment.label,
         rows=segment.rows,
         variant=variant,
-        wall_seconds=wall,
+        wall_seconds=measured.wall,
         run_seconds=_run_seconds(run_log),
         status=run_log.get("status", "unknown (see the log)"),
         rows_sent=int(run_log.get("rows_sent", 0)),
@@ -309,11 +343,12 @@ def run(services, segment: Segment, variant: str, mapping, options: Options):
         upload_requests=requests_made,
         failed_requests=failed,
         delay_seconds=float(stats.get("delays", {}).get("seconds", 0.0)),
-        product_peak_mib=tree.peak_mib(),
-        product_peak_role=_role(tree),
-        azurite_peak_mib=azurite.peak_mib(),
-        emulator_peak_mib=emulator_tree.peak_mib(),
-        audience=_fingerprint(emulator, audience_id),
+        product_peak_mib=measured.product.peak_mib(),
+        product_peak_role=_role(measured.product),
+        azurite_peak_mib=measured.azurite.peak_mib(),
+        emulator_peak_mib=measured.emulator.peak_mib(),
+        cpu_seconds=measured.cpu_seconds(),
+        audience=_fingerprint(emulator, run_log.get("audience_id")),
         log=str(logs[1].relative_to(ROOT)),
     )
 
@@ -369,6 +404,7 @@ def run_sdk(services: Services, segment: Segment, expected: dict) -> SdkOutcome:
     audience_id = figures.pop("audience_id")
     return SdkOutcome(
         peak_mib=tree.peak_mib(),
+        cpu_seconds=tree.cpu_seconds(),
         audience=_fingerprint(emulator, audience_id),
         expected=expected,
         **figures,

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
+from tools.sample_segment import META_MAPPING
+
 # The eight keys of the goals: Meta's key columns for email, phone, name and address.
 EIGHT_KEYS = {
-    "EMAIL": "EMail",
-    "PHONE": "Telephone",
-    "FN": "FirstName",
-    "LN": "LastName",
-    "CT": "City",
-    "ST": "State",
-    "ZIP": "PostCode",
-    "COUNTRY": "Country",
+    key: META_MAPPING[key]
+    for key in ("EMAIL", "PHONE", "FN", "LN", "CT", "ST", "ZIP", "COUNTRY")
 }
 # Every key the sample generator has a column for.
-ALL_KEYS = {
-    **EIGHT_KEYS,
-    "FI": "FirstName",
-    "GEN": "Gender",
-    "DOB": "DateOfBirth",
-    "EXTERN_ID": "CustomerId",
-}
+ALL_KEYS = dict(META_MAPPING)

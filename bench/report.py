@@ -29,6 +29,7 @@ class ExportOutcome:
     product_peak_role: str
     azurite_peak_mib: float
     emulator_peak_mib: float
+    cpu_seconds: dict
     audience: dict
     expected: dict = field(default_factory=dict)
     log: str = ""
@@ -57,6 +58,7 @@ class SdkOutcome:
     num_received: int
     num_invalid_entries: int
     peak_mib: float
+    cpu_seconds: float
     audience: dict
     expected: dict
 
@@ -122,11 +124,16 @@ def export_line(outcome: ExportOutcome) -> str:
         f"failed)"
     )
     third = (
-        f"    Azurite {_mib(outcome.azurite_peak_mib)}, emulator "
+        f"    peak Azurite {_mib(outcome.azurite_peak_mib)}, emulator "
         f"{_mib(outcome.emulator_peak_mib)}; run log {run_log}; "
         f"rows sent {outcome.rows_sent:,}; log {outcome.log}"
     )
-    return "\n".join((first, second, third))
+    return "\n".join((first, second, third, _cpu_line(outcome.cpu_seconds)))
+
+
+def _cpu_line(seconds: dict) -> str:
+    spent = ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
+    return f"    CPU seconds: {spent}"
 
 
 def _ratio_verdict(ratio: float) -> str:
@@ -141,7 +148,7 @@ def sdk_line(sdk: SdkOutcome, ours: ExportOutcome | None) -> str:
     first = (
         f"1M, 8 keys, facebook_business SDK (add_users, 10,000 rows a call, one "
         f"after another): {sdk.seconds:.1f} s, {sdk.rate:,.0f} profiles/s, "
-        f"peak {_mib(sdk.peak_mib)}"
+        f"peak {_mib(sdk.peak_mib)}, CPU {sdk.cpu_seconds:.1f} s"
     )
     second = (
         f"    {sdk.calls} calls, {sdk.failed_calls} failed; Meta received "
