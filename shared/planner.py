@@ -165,7 +165,7 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
                 ):
                     break
         except ValueError as exc:
-            errors.append(_file_error(run["run_id"], index, name, str(exc)))
+            errors.append(_file_error(run["run_id"], index, name, _named(name, exc)))
         except ResourceNotFoundError:
             gone = f"{name}: the file was deleted while the run was planned"
             errors.append(_file_error(run["run_id"], index, name, gone))
@@ -184,6 +184,12 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
 
 def _describe(plan: _FilePlan) -> dict:
     return {"blob": plan.name, "format": plan.fmt, "columns": plan.columns}
+
+
+def _named(name: str, error: ValueError) -> str:
+    """The error's text, beginning with the file's name (most already do)."""
+    text = str(error)
+    return text if text.startswith(f"{name}: ") else f"{name}: {text}"
 
 
 def _file_error(run_id: str, index: int, name: str, message: str) -> dict:

@@ -75,36 +75,85 @@ class Slice:
     rows: int
 
 
+# One CSV field as Python's csv module reads it (RFC 4180, not strict): quoted, where
+# "" stands for a quote and the text after the closing quote runs to the next comma;
+# or unquoted, where a quote is an ordinary character (`O"Brien`). The repeats are
+# possessive so no other reading is tried: `"a"",b` opens a field, it does not close
+# `"a"` early.
+_FIELD = rb'(?:"(?:[^"]|"")*+"[^,]*|[^,"][^,]*|)'
+# A line, begun outside quotes, that ends outside them.
+_LINE_CLOSED = re.compile(rb"(?:" + _FIELD + rb",)*+" + _FIELD)
+# A line, begun inside a quoted field, that ends outside quotes.
+_REST_CLOSED = re.compile(rb'(?:[^"]|"")*+"[^,]*(?:,' + _FIELD + rb")*+")
+# No profile is this long: a record that is must be a quote never closed, or a file
+# whose lines do not end with \n; it would otherwise become one huge batch.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+class RecordTooLong(ValueError):
+    """A record grew past MAX_RECORD_BYTES; `start` is its first byte."""
+
+    def __init__(self, start: int):
+        super().__init__(f"a record starting at byte {start} is too long")
+        self.start = start
+
+
 class RecordSplitter:
     """Finds record boundaries in a byte stream fed chunk by chunk.
 
-    A line break ends a CSV record only outside quotes; a quote inside a quoted field
-    is doubled, so counting quotes' parity per line is enough (RFC 4180). JSON Lines
-    escapes line breaks, so every line break ends a record.
+    A line break ends a CSV record unless it lies inside a quoted field, read the
+    way the csv module that later parses the slice reads it, so the plan's rows are
+    the reader's rows. JSON Lines escapes line breaks: every line break ends a record.
+    The unfinished last line of a chunk is kept (a CSV line is judged whole), and a
+    record longer than MAX_RECORD_BYTES raises RecordTooLong.
     """
 
     def __init__(self, fmt: str):
         self.quoted = fmt == "csv"
         self.in_quotes = False
         self.offset = 0  # bytes consumed so far
+        self._partial = b""  # the unfinished last line (CSV)
+        self._record_start = 0
 
     def ends(self, chunk: bytes) -> Iterator[int]:
         """Absolute offsets just past each record that ends in this chunk."""
-        base = self.offset
+        base = self.offset - len(self._partial)
+        data = self._partial + chunk if self._partial else chunk
         self.offset += len(chunk)
-        if not self.quoted or (not self.in_quotes and b'"' not in chunk):
-            yield from _newline_ends(chunk, base)
-            return
-        position = 0
-        for line in chunk.split(b"\n")[:-1]:
-            position += len(line) + 1
-            if line.count(b'"') % 2:
-                self.in_quotes = not self.in_quotes
-            if not self.in_quotes:
-                yield base + position
-        tail = chunk[position:]
-        if tail.count(b'"') % 2:
-            self.in_quotes = not self.in_quotes
+        if not self.quoted or (not self.in_quotes and b'"' not in data):
+            yield from self._line_ends(data, base)
+        else:
+            yield from self._quoted_ends(data, base)
+        if self.offset - self._record_start > MAX_RECORD_BYTES:
+            raise RecordTooLong(self._record_start)
+
+    def _line_ends(self, data: bytes, base: int) -> Iterator[int]:
+        find, start = data.find, 0
+        while (end := find(b"\n", start)) >= 0:
+            start = end + 1
+            yield base + start
+        self._keep_rest(data, base, start)
+
+    def _quoted_ends(self, data: bytes, base: int) -> Iterator[int]:
+        find = data.find
+        closes_line, closes_rest = _LINE_CLOSED.fullmatch, _REST_CLOSED.fullmatch
+        start, in_quotes = 0, self.in_quotes
+        while (end := find(b"\n", start)) >= 0:
+            if in_quotes:
+                in_quotes = closes_rest(data, start, end) is None
+            elif find(b'"', start, end) >= 0:
+                in_quotes = closes_line(data, start, end) is None
+            start = end + 1
+            if not in_quotes:
+                self._record_start = base + start
+                yield base + start
+        self.in_quotes = in_quotes
+        self._partial = data[start:]
+
+    def _keep_rest(self, data: bytes, base: int, start: int) -> None:
+        if start:
+            self._record_start = base + start
+        self._partial = data[start:] if self.quoted else b""
 
     def finish(self, last_end: int) -> Iterator[int]:
         """The last record when the stream does not end with a line break."""
@@ -112,31 +161,24 @@ class RecordSplitter:
             yield self.offset
 
 
-def _newline_ends(chunk: bytes, base: int) -> Iterator[int]:
-    find = chunk.find
-    position = find(b"\n")
-    while position >= 0:
-        yield base + position + 1
-        position = find(b"\n", position + 1)
-
-
 def plan_slices(
     chunks: Iterable[bytes], fmt: str, rows_per_batch: int
 ) -> Iterator[Slice | int]:
     """First the header's end (CSV: the byte after the header row; JSON Lines: 0),
     then batches of `rows_per_batch` records. Rows are numbered from 1 after the
-    header; a blank line keeps its number and is skipped when the slice is read."""
+    header; a blank line keeps its number and is skipped when the slice is read.
+    ValueError names the row when a record is longer than MAX_RECORD_BYTES."""
     ends = _all_ends(RecordSplitter(fmt), chunks)
     header_end = 0
     if fmt == "csv":
-        header_end = next(ends, None)
+        header_end = _next_end(ends, "the header row")
         if header_end is None:
             return
     yield header_end
     start = last_end = header_end
     first_row = 1
     count = 0
-    for end in ends:
+    while (end := _next_end(ends, f"row {first_row + count}")) is not None:
         count += 1
         last_end = end
         if count == rows_per_batch:
@@ -144,6 +186,16 @@ def plan_slices(
             start, first_row, count = end, first_row + count, 0
     if count:
         yield Slice(start, last_end, first_row, count)
+
+
+def _next_end(ends: Iterator[int], what: str) -> int | None:
+    try:
+        return next(ends, None)
+    except RecordTooLong:
+        raise ValueError(
+            f"{what} is longer than {MAX_RECORD_BYTES:,} bytes: a quoted field that "
+            "is never closed, or lines that do not end with a line feed"
+        ) from None
 
 
 def _all_ends(splitter: RecordSplitter, chunks: Iterable[bytes]) -> Iterator[int]:

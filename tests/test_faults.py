@@ -15,14 +15,27 @@ import gzip
 import io
 import json
 import logging
+import re
 import threading
 from typing import NamedTuple
 
 import pytest
 import test_export_helpers as h
 from conftest import AD_ACCOUNT, TOKEN
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shared import exports, locks, pacing, planner, runs, settings, storage, worker
+from shared import (
+    exports,
+    locks,
+    pacing,
+    planner,
+    runs,
+    segments,
+    storage,
+    worker,
+)
+from shared import settings as app_settings
 from shared.local_runner import HostQueueSettings
 from shared.messages import ExportRequest, encode
 from shared.runs import BatchOutcome
@@ -38,7 +51,7 @@ RATE_LIMIT_CODES = {80003, 17, 613}
 def current(env, monkeypatch):
     """The test's settings with small batches, so a few thousand rows make several."""
     monkeypatch.setenv("BATCH_ROWS", str(BATCH_ROWS))
-    return settings.load()
+    return app_settings.load()
 
 
 @pytest.fixture
@@ -404,13 +417,18 @@ BAD_ROWS = {
 
 def _segment_with_bad_rows(good_csv: bytes) -> bytes:
     """The good segment with BAD_ROWS put in at their row numbers."""
-    header, *records = list(csv.reader(io.StringIO(good_csv.decode("utf-8"))))
+    return _insert_rows(good_csv, {row: bad.record for row, bad in BAD_ROWS.items()})
+
+
+def _insert_rows(good_csv: bytes, records: dict[int, bytes]) -> bytes:
+    """The segment with raw records put in so that they get these row numbers."""
+    header, *rows = list(csv.reader(io.StringIO(good_csv.decode("utf-8"))))
     out = io.BytesIO()
     _write_records(out, [header])
     row = 1
-    for record in records:
-        while row in BAD_ROWS:
-            out.write(BAD_ROWS[row].record)
+    for record in rows:
+        while row in records:
+            out.write(records[row])
             row += 1
         _write_records(out, [record])
         row += 1
@@ -442,6 +460,77 @@ def test_malformed_rows_are_skipped_with_their_reason_and_the_run_goes_on(
         assert problems[row].get("column") == bad.column
         assert f"{SEGMENT} row {row}" in problems[row]["message"]
         assert run["rows_skipped"][bad.reason] == 1, run["rows_skipped"]
+
+
+def _csv_module_ends(data: bytes) -> list[int]:
+    """Where Python's csv module ends each record: the lines it took for each."""
+    lines = re.findall(rb"[^\n]*\n|[^\n]+\Z", data)
+    taken = []
+
+    def feed():
+        for line in lines:
+            taken.append(len(line))
+            yield line.decode()
+
+    return [sum(taken) for _ in csv.reader(feed())]
+
+
+CSV_PIECES = st.sampled_from(["a", "b", ",", '"', '""', "\n", "\r\n", " "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(CSV_PIECES, min_size=1, max_size=60), size=st.integers(1, 64))
+def test_records_are_split_where_the_csv_module_ends_them(pieces, size):
+    data = "".join(pieces).encode()
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+
+    header_end, *slices = segments.plan_slices(chunks, "csv", 1)
+
+    assert [header_end] + [s.end for s in slices] == _csv_module_ends(data)
+
+
+STRAY_QUOTES = [
+    b'C-8,Con,O"Brien,,,,,,,,,,\r\n',  # no e-mail: skipped, the audience unchanged
+    b"C-9,Liz,Ray,,,,,,,,,,5'11\" tall\r\n",
+]
+
+
+def test_a_quote_inside_an_unquoted_field_is_an_ordinary_character(
+    current, emulator, fake, tmp_path
+):
+    good, expected = h.write_sample(tmp_path, ROWS - len(STRAY_QUOTES))
+    segment = _insert_rows(good.read_bytes(), {7: STRAY_QUOTES[0], 9: STRAY_QUOTES[1]})
+    h.save_destination(current, SEGMENT)
+    h.upload_segment(current, SEGMENT, segment)
+    run_id = h.start_run(current, SEGMENT)
+
+    h.run_until_ended(current, run_id)
+
+    # An odd quote used to be read as opening a field: every later row became part
+    # of one record, planned as one batch.
+    _assert_exported_exactly(emulator, current, run_id, expected)
+    assert h.status(current, run_id)["errors"] == []
+
+
+def test_a_quote_that_never_closes_fails_its_file_naming_the_row(
+    current, emulator, fake, monkeypatch
+):
+    monkeypatch.setattr(segments, "MAX_RECORD_BYTES", 16 * 1024)
+    rows = [b"u%d@example.com,Name %d\n" % (row, row) for row in range(1, ROWS + 1)]
+    rows[699] = b'u700@example.com,"Never closed\n'  # no quote follows it
+    h.save_destination(current, SEGMENT, mapping={"EMAIL": "EMail"})
+    h.upload_segment(current, SEGMENT, b"EMail,FirstName\n" + b"".join(rows))
+    run_id = h.start_run(current, SEGMENT)
+
+    h.run_until_ended(current, run_id)
+
+    run = h.status(current, run_id)
+    assert run["status"] == "partly_failed"  # the batch planned before row 700 went
+    assert run["batches"] == {"total": 1, "done": 1, "failed": 0, "cancelled": 0}
+    error = run["errors"][0]
+    assert error["file"] == SEGMENT
+    assert error["message"].startswith(f"{SEGMENT}: row 700 is longer than 16,384 ")
+    assert _nothing_poisoned(current)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
