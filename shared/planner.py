@@ -183,7 +183,10 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
 
 
 def _describe(plan: _FilePlan) -> dict:
-    return {"blob": plan.name, "format": plan.fmt, "columns": plan.columns}
+    described = {"blob": plan.name, "format": plan.fmt, "columns": plan.columns}
+    if not plan.gzipped:  # workers read the file itself: it must stay as planned
+        described["etag"] = plan.etag
+    return described
 
 
 def _named(name: str, error: ValueError) -> str:
@@ -223,6 +226,7 @@ class _FilePlan:
             f"{name}.{run_id}{segments.WORK_SUFFIX}" if self.gzipped else name
         )
         self.columns: list[str] | None = None
+        self.etag: str | None = None
         self._head = bytearray()
 
     def slices(self) -> Iterator[segments.Slice]:
@@ -245,7 +249,9 @@ class _FilePlan:
         yield from collected
 
     def _chunks(self) -> Iterator[bytes]:
-        raw = self.container.download_blob(self.name, max_concurrency=2).chunks()
+        download = self.container.download_blob(self.name, max_concurrency=2)
+        self.etag = download.properties.etag
+        raw = download.chunks()
         if not self.gzipped:
             yield from raw
             return

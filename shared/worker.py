@@ -19,6 +19,9 @@ import math
 import random
 from dataclasses import replace
 
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError
+
 from shared import clock, destinations, exports, pacing, runs, storage
 from shared.audiences import graph_client
 from shared.errors import (
@@ -142,9 +145,21 @@ class _Batch:
     def _read_slice(self) -> bytes:
         container = storage.container(self.settings["SEGMENTS_CONTAINER"])
         length = self.message.end - self.message.start
-        stream = container.download_blob(
-            self.message.blob, offset=self.message.start, length=length
-        )
+        unchanged = {}
+        if self.file.get("etag"):
+            unchanged = {
+                "etag": self.file["etag"],
+                "match_condition": MatchConditions.IfNotModified,
+            }
+        try:
+            stream = container.download_blob(
+                self.message.blob, offset=self.message.start, length=length, **unchanged
+            )
+        except ResourceModifiedError:
+            raise StopRun(
+                f"{self.file['blob']}: the file changed after the run planned it, so "
+                "its rows can no longer be found; start the export again"
+            ) from None
         return stream.readall()
 
     def _encode(self, data: bytes) -> tuple[list[str], list[list[str]]]:

@@ -533,6 +533,24 @@ def test_a_quote_that_never_closes_fails_its_file_naming_the_row(
     assert _nothing_poisoned(current)
 
 
+def test_a_segment_rewritten_during_its_run_stops_the_run_instead_of_misreading_it(
+    current, emulator, fake, tmp_path
+):
+    _arrange(current, tmp_path)
+    run_id = h.start_run(current, SEGMENT)
+    h.run_until(current, h.run_planned(current, run_id))
+    rewritten, _ = h.write_sample(tmp_path, ROWS, seed=9)  # the platform exports anew
+    h.upload_segment(current, SEGMENT, rewritten)
+
+    h.run_until_ended(current, run_id)
+
+    run = h.status(current, run_id)
+    assert run["status"] == "failed"
+    assert run["message"].startswith(f"{SEGMENT}: the file changed after the run")
+    assert h.upload_calls(emulator) == []  # no row read at a stale offset was sent
+    assert set(h.batch_statuses(current, run_id).values()) == {"failed", "cancelled"}
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_a_gzip_segment_is_exported_exactly_and_its_working_copy_removed(
     current, emulator, fake, tmp_path, fmt
