@@ -214,7 +214,7 @@ def run_planned(settings: Settings, run_id: str) -> Callable[[], bool]:
     return planned
 
 
-def queue_idle(settings: Settings, name: str) -> Callable[[], bool]:
+def queue_idle(name: str) -> Callable[[], bool]:
     """True once the queue holds no message at all, visible or not."""
     queue = storage.queue(name)
     return lambda: queue.get_queue_properties().approximate_message_count == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import logging
 import re
@@ -214,6 +215,28 @@ def test_a_short_block_recorded_by_another_worker_is_slept_through_first(
     assert fake.slept[0] == pytest.approx(4.0)
 
 
+@pytest.mark.parametrize(
+    ("percent", "blocks"),
+    [
+        pytest.param(90, False, id="near-the-limit-pauses"),
+        pytest.param(100, True, id="at-the-limit-blocks-every-worker"),
+    ],
+)
+def test_usage_near_meta_limit_spaces_the_requests_out(
+    current, on_fake_time, fake, tmp_path, percent, blocks
+):
+    expected = _arrange(current, tmp_path)
+    on_fake_time.set_usage(call_count=percent)  # on every answer, no wait asked for
+    run_id = h.start_run(current, SEGMENT)
+
+    h.run_until_ended(current, run_id)
+
+    _assert_exported_exactly(on_fake_time, current, run_id, expected)
+    times = [c["at"] for c in h.upload_calls(on_fake_time)]
+    assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(times))
+    assert (_pacing_state(current) is not None) is blocks
+
+
 def test_a_longer_block_is_never_shortened(current, fake):
     pacing.block(current, AD_ACCOUNT, 300.0, 80003)
 
@@ -308,7 +331,7 @@ def test_a_batch_delivered_again_after_the_run_ended_changes_nothing(
     uploads = len(h.upload_calls(emulator))
 
     _queue(current, "BATCHES").send_message(texts[1])
-    h.run_until(current, h.queue_idle(current, current["EXPORT_BATCHES_QUEUE"]))
+    h.run_until(current, h.queue_idle(current["EXPORT_BATCHES_QUEUE"]))
 
     after = _assert_exported_exactly(emulator, current, run_id, expected)
     assert after == before
