@@ -153,6 +153,14 @@ class _Consumer:
         queue.update_message(message, visibility_timeout=self.host.visibility_timeout)
 
 
+def _take_safely(consumer: _Consumer) -> bool:
+    try:
+        return consumer.take_one()
+    except Exception:  # a storage hiccup: the message becomes visible again by itself
+        log.exception("taking a message failed")
+        return False
+
+
 def _serve(routes, host: HostQueueSettings, stop) -> None:
     """A worker process: `host.concurrency` threads consuming until told to stop."""
     import function_app
@@ -162,12 +170,7 @@ def _serve(routes, host: HostQueueSettings, stop) -> None:
 
     def loop() -> None:
         while not stop.is_set():
-            try:
-                busy = consumer.take_one()
-            except Exception:  # storage hiccup: the message comes back by itself
-                log.exception("taking a message failed")
-                busy = False
-            if not busy:
+            if not _take_safely(consumer):
                 stop.wait(POLL_SECONDS)
 
     threads = [threading.Thread(target=loop) for _ in range(host.concurrency)]
@@ -205,7 +208,7 @@ class LocalRunner:
         while not until():
             if deadline is not None and time.monotonic() > deadline:
                 return False
-            if not consumer.take_one():
+            if not _take_safely(consumer):
                 time.sleep(POLL_SECONDS)
         return True
 

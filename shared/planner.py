@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 # While another run of the same segment holds the lock, look again this much later.
 LOCK_RETRY_SECONDS = 60
-MAX_LOCK_DEFERRALS = 240  # four hours of waiting, then the request gives up
+# Wait longer than a crashed run's lock takes to go stale (locks.STALE_SECONDS), so a
+# request queued behind a crashed run still starts once the lock is broken.
+MAX_LOCK_DEFERRALS = 7 * 60
 HEADER_LIMIT = 1024 * 1024
 STOP_CHECK_EVERY = 50  # batches between looks for a stop marker
 # Failed deliveries of one request before its run fails; below host.json's
