@@ -348,6 +348,7 @@ def run(services, segment: Segment, variant: str, mapping, options: Options):
         azurite_peak_mib=measured.azurite.peak_mib(),
         emulator_peak_mib=measured.emulator.peak_mib(),
         cpu_seconds=measured.cpu_seconds(),
+        cores=os.cpu_count() or 1,
         audience=_fingerprint(emulator, run_log.get("audience_id")),
         log=str(logs[1].relative_to(ROOT)),
     )
@@ -375,22 +376,11 @@ def _sdk_command(emulator: EmulatorProcess, segment: Segment) -> list[str]:
     ]
 
 
-def run_sdk(services: Services, segment: Segment, expected: dict) -> SdkOutcome:
-    """The official SDK uploading the segment one call after another."""
-    emulator = services.fresh_emulator()
-    environment = {
-        **_base_environment(),
-        "BENCH_SDK_TOKEN": TOKEN,
-        "BENCH_SDK_APP_SECRET": APP_SECRET,
-    }
-    log = services.logs / "sdk.log"
-    with procs.Sampler() as sampler, open(log, "wb") as err:
+def _run_sdk(command, environment, log: Path, sampler: procs.Sampler):
+    """(the SDK run's JSON line, its process tree), sampled as it runs."""
+    with open(log, "wb") as err:
         process = subprocess.Popen(
-            _sdk_command(emulator, segment),
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=err,
+            command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=err
         )
         tree = sampler.add(procs.Tree("sdk", process.pid))
         try:
@@ -400,11 +390,34 @@ def run_sdk(services: Services, segment: Segment, expected: dict) -> SdkOutcome:
     lines = output.decode().strip().splitlines()
     if process.returncode != 0 or not lines:
         raise RuntimeError(f"the SDK upload failed: see {log}")
-    figures = json.loads(lines[-1])
+    return lines[-1], tree
+
+
+def run_sdk(services: Services, segment: Segment, expected: dict) -> SdkOutcome:
+    """The official SDK uploading the segment one call after another."""
+    emulator = services.fresh_emulator()
+    environment = {
+        **_base_environment(),
+        "BENCH_SDK_TOKEN": TOKEN,
+        "BENCH_SDK_APP_SECRET": APP_SECRET,
+    }
+    log = services.logs / "sdk.log"
+    busy_before = procs.machine_busy_seconds()
+    emulator_tree = services.trees()[1]
+    with procs.Sampler(emulator_tree) as sampler:
+        began = time.monotonic()
+        command = _sdk_command(emulator, segment)
+        output, tree = _run_sdk(command, environment, log, sampler)
+        wall = time.monotonic() - began
+    busy = procs.machine_busy_seconds() - busy_before
+    figures = json.loads(output)
     audience_id = figures.pop("audience_id")
+    cpu = {"SDK": tree.cpu_seconds(), "emulator": emulator_tree.cpu_seconds()}
+    cpu["rest of machine"] = max(0.0, busy - sum(cpu.values()))
     return SdkOutcome(
         peak_mib=tree.peak_mib(),
-        cpu_seconds=tree.cpu_seconds(),
+        cpu_seconds=cpu,
+        wall_seconds=wall,
         audience=_fingerprint(emulator, audience_id),
         expected=expected,
         **figures,

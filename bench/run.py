@@ -10,6 +10,10 @@ process per core) whose process tree is sampled for peak memory. Then the offici
 SDK uploads the 1M segment against the same kind of emulator, and the normalization
 benchmark runs. Everything listens on 127.0.0.1; every process started here is
 stopped by its pid in `finally`, on Ctrl-C too. Not part of CI.
+
+Each run also prints the CPU seconds of the runner, the workers, Azurite, the
+emulator and the rest of the machine (other users' work slows a run down too, and is
+flagged). Where the workers' time goes: `python -m bench.profile_export`.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--in-flight", type=int, default=None, help="MAX_REQUESTS_IN_FLIGHT"
     )
     parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument(
+        "--sdk-rows", type=int, default=SDK_ROWS, help="size the SDK also uploads"
+    )
     parser.add_argument("--no-sdk", dest="sdk", action="store_false")
     parser.add_argument("--no-normalize", dest="normalize", action="store_false")
     return parser.parse_args(argv)
@@ -94,7 +101,7 @@ def measure_size(args, rows: int, results: report.Results) -> None:
             outcome.expected = expected[name]
             results.add(outcome)
             print(report.export_line(outcome), flush=True)
-        if args.sdk and rows == SDK_ROWS:
+        if args.sdk and rows == args.sdk_rows:
             results.sdk = exports.run_sdk(services, segment, expected["8 keys"])
             print(report.sdk_line(results.sdk, results.ours_for_sdk()), flush=True)
 
