@@ -91,7 +91,11 @@ class Services:
         shutil.rmtree(self.storage_dir, ignore_errors=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.azurite = Azurite(location=self.storage_dir)
-        self.azurite.start()
+        try:
+            self.azurite.start()
+        except BaseException:  # __exit__ is not called when __enter__ fails
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -251,7 +255,9 @@ def _run_status(run_id: str, environment) -> dict:
 
 
 def _emulator_get(emulator: EmulatorProcess, path: str) -> dict:
-    answer = requests.get(f"{emulator.url}{path}", timeout=300)
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the shell for 127.0.0.1
+        answer = session.get(f"{emulator.url}{path}", timeout=300)
     return answer.json() if answer.ok else {}
 
 
