@@ -52,9 +52,6 @@ def start_exports(
 
 
 def _start_one(settings: Settings, destination, segment: str, trigger: str) -> dict:
-    running = locks.holder(settings, destination.id, segment)
-    if running:
-        return {"segment": segment, "run_id": running, "status": "already_running"}
     run_id = runs.new_run_id()
     consent = destination.consent
     runs.create(
@@ -72,6 +69,10 @@ def _start_one(settings: Settings, destination, segment: str, trigger: str) -> d
     if consent is None:
         run = runs.fail(settings, run_id, NO_CONSENT.format(destination.id))
         return {"segment": segment, "run_id": run_id, "status": run["status"]}
+    other = locks.claim(settings, destination.id, segment, run_id)
+    if other:
+        runs.delete(settings, run_id)  # never started: leave no trace of it
+        return {"segment": segment, "run_id": other, "status": "already_running"}
     request = ExportRequest(run_id, destination.id, segment, trigger)
     enqueue_request(settings, request)
     log.info("run %s queued (%s) for destination %s", run_id, trigger, destination.id)

@@ -79,6 +79,8 @@ def start_export(req: func.HttpRequest) -> func.HttpResponse:
     except DestinationError as exc:
         missing = exc.field is None and str(exc).endswith("does not exist")
         return problem(404 if missing else 400, str(exc))
+    except BodyTooLarge as exc:
+        return problem(413, str(exc))
     except InvalidInput as exc:
         return problem(400, str(exc))
     base = _base_url(req)

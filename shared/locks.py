@@ -1,7 +1,9 @@
 """One run at a time per destination and segment, with a blob lease.
 
-The lock is a blob in the state container, leased for as long as its run lasts; its
-metadata names the run. A lease whose run has ended (or never got going within
+A trigger first claims the segment for its run (`claim`), so a second request while a
+run is queued or running is answered with that run. The lock proper is a blob in the
+state container, leased by the planner for as long as its run lasts; its metadata
+names the run. A lease whose run has ended (or never got going within
 `STALE_SECONDS`) is broken so that a crashed run cannot block its segment forever.
 """
 
@@ -10,7 +12,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import BlobLeaseClient
 
 from shared import clock, runs, storage
@@ -19,10 +27,39 @@ from shared.settings import Settings
 STALE_SECONDS = 6 * 3600
 
 
-def _blob(settings: Settings, destination_id: str, segment: str):
+def _blob(settings: Settings, destination_id: str, segment: str, kind: str = "locks"):
     digest = hashlib.sha256(segment.encode()).hexdigest()[:32]
     client = storage.container(settings["STATE_CONTAINER"])
-    return client.get_blob_client(f"locks/{destination_id}/{digest}")
+    return client.get_blob_client(f"{kind}/{destination_id}/{digest}")
+
+
+def claim(settings: Settings, destination_id: str, segment: str, run_id: str):
+    """Name `run_id` as the segment's run unless another run is queued or running;
+    returns that other run's id, or None when the claim is ours."""
+    blob = _blob(settings, destination_id, segment, "claims")
+    try:
+        properties = blob.get_blob_properties()
+    except ResourceNotFoundError:
+        try:
+            blob.upload_blob(b"", overwrite=False, metadata={"run": run_id})
+            return None
+        except ResourceExistsError:
+            properties = blob.get_blob_properties()
+    other = (properties.metadata or {}).get("run")
+    if other and other != run_id and not _finished_or_stale(settings, other):
+        return other
+    try:
+        blob.upload_blob(
+            b"",
+            overwrite=True,
+            metadata={"run": run_id},
+            etag=properties.etag,
+            match_condition=MatchConditions.IfNotModified,
+        )
+    except (ResourceModifiedError, ResourceExistsError):
+        # Another request claimed it between our read and our write.
+        return (blob.get_blob_properties().metadata or {}).get("run")
+    return None
 
 
 def acquire(settings: Settings, destination_id: str, segment: str, run_id: str):

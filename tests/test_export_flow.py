@@ -260,3 +260,25 @@ def test_the_timer_queues_only_scheduled_destinations(env, emulator):
     requests = [json.loads(m.content) for m in queue.peek_messages(max_messages=32)]
     assert [(r["destination"], r["trigger"]) for r in requests] == [("daily", "timer")]
     assert runs.read(current, requests[0]["run"])["status"] == "queued"
+
+
+def test_a_second_request_while_the_first_is_queued_gets_its_run(env, emulator):
+    current = settings.load()
+    save_destination(current, "twice", destination_document("a.csv"))
+
+    first_status, first = start("twice")
+    second_status, second = start("twice")
+
+    assert (first_status, second_status) == (202, 409)
+    assert second["runs"][0]["status"] == "already_running"
+    assert second["runs"][0]["run_id"] == first["runs"][0]["run_id"]
+    assert "already running" in second["error"]
+
+
+def test_an_oversized_export_request_is_refused_as_too_large(env):
+    body = {"destination": "d", "segments": ["x" * 70_000]}
+
+    status, answer = http("start_export", "POST", "http://127.0.0.1/api/exports", body)
+
+    assert status == 413
+    assert "65536 bytes" in answer["error"]

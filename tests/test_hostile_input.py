@@ -113,7 +113,7 @@ def test_an_oversized_body_is_refused(world, vault, name, method, route):
 def test_an_oversized_export_request_is_refused(world, vault):
     body = json.dumps({"destination": "shop", "pad": "x" * MAX_BODY_BYTES}).encode()
 
-    refused(world, vault, 400, "over", "start_export", method="POST", body=body)
+    refused(world, vault, 413, "over", "start_export", method="POST", body=body)
 
 
 @pytest.mark.parametrize(
