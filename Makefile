@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 AZURITE := .tools/node_modules/.bin/azurite
 AZURITE_VERSION := 3.35.0
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench services clean
 
 setup: $(VENV)/.installed $(AZURITE)
 
@@ -29,6 +29,10 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest -q
 	bash scripts/check_infra.sh
+
+# Azurite and the Graph API emulator where local.settings.json expects them.
+services: setup
+	$(BIN)/python -m tools.local_services
 
 bench: setup
 	$(BIN)/python -m bench.run

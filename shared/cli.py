@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from shared import settings as settings_module
+from shared.errors import ExportError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,26 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("azure").setLevel(logging.WARNING)  # it logs full URLs at INFO
-    if args.settings:
-        load_settings_file(args.settings)
-    return args.handler(args)
+    try:
+        if args.settings:
+            load_settings_file(args.settings)
+        return args.handler(args)
+    except (ExportError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def load_settings_file(path: Path) -> None:
     """Put a local.settings.json's Values into the environment (unset ones only)."""
-    values = json.loads(path.read_text()).get("Values", {})
+    if not path.exists():
+        raise InvalidInput(
+            f"{path} does not exist: copy local.settings.sample.json to it, or run "
+            "`make services`, which writes one for the local emulator"
+        )
+    try:
+        values = json.loads(path.read_text()).get("Values", {})
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
     for name, value in values.items():
         os.environ.setdefault(name, str(value))
 
@@ -103,8 +116,12 @@ def _run(args) -> int:
 
 
 def _status(args) -> int:
-    from shared import exports
+    from shared import exports, runs
 
+    if not runs.RUN_ID.fullmatch(args.run):
+        raise InvalidInput(
+            f"{args.run!r} is not a run id (like 20261204T162457Z-37ebbd21)"
+        )
     found = exports.status(settings_module.load(), args.run)
     if found is None:
         print(f"run {args.run} not found", file=sys.stderr)

@@ -6,10 +6,11 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from shared import destinations, exports, runs, settings, storage
-from shared.errors import ExportError
+from shared.errors import ExportError, InvalidInput
 from shared.local_runner import LocalRunner
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,39 @@ def export(args) -> int:
 
 
 def _destination(current, args):
+    """The saved destination, or the one in the file; a file names no audience id
+    until the first run creates one, so the id recorded then is carried over."""
     if args.destination:
         return destinations.load(current, args.destination)
-    document = json.loads(args.destination_file.read_text(encoding="utf-8"))
-    destination_id = document.pop("id", None) or args.destination_file.stem
-    return destinations.parse(destination_id, document)
+    path = args.destination_file
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInput(f"{path} must hold a JSON object")
+    destination_id = document.pop("id", None) or path.stem
+    if args.file and not document.get("segments"):
+        document["segments"] = [LOCAL_PREFIX + Path(args.file).name]
+    destination = destinations.parse(destination_id, document)
+    return _keep_created_audience(current, destination)
+
+
+def _keep_created_audience(current, destination):
+    if destination.audience.id:
+        return destination
+    try:
+        saved = destinations.load(current, destination.id)
+    except ExportError:
+        return destination
+    same = (saved.ad_account, saved.audience.name) == (
+        destination.ad_account,
+        destination.audience.name,
+    )
+    if not (same and saved.audience.id):
+        return destination
+    audience = replace(destination.audience, id=saved.audience.id)
+    return replace(destination, audience=audience)
 
 
 def _segment(current, args, destination) -> str | None:
@@ -62,8 +91,6 @@ def _segment(current, args, destination) -> str | None:
 
 
 def _with_segment(destination, segment: str):
-    from dataclasses import replace
-
     return replace(destination, segments=(*destination.segments, segment))
 
 
@@ -137,9 +164,11 @@ def format_summary(run: dict) -> str:
     lines.append(f"  Meta received   {run.get('num_received', 0)}")
     lines.append(f"  Meta invalid    {run.get('num_invalid_entries', 0)}")
     batches = run.get("batches") or {}
+    total = batches.get("total")
     lines.append(
         f"  batches         {batches.get('done', 0)} done, "
-        f"{batches.get('failed', 0)} failed of {batches.get('total')}"
+        f"{batches.get('failed', 0)} failed of "
+        + ("none planned" if total is None else str(total))
     )
     seconds = _duration(run)
     if seconds is not None:

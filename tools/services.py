@@ -72,7 +72,8 @@ class Azurite:
     def start(self) -> Azurite:
         if not AZURITE.exists():
             raise RuntimeError(f"{AZURITE} is missing: run `make setup` first")
-        self.blob_port, self.queue_port = free_port(), free_port()
+        self.blob_port = self.blob_port or free_port()
+        self.queue_port = self.queue_port or free_port()
         command = [
             str(AZURITE),
             "--silent",
@@ -131,9 +132,11 @@ class EmulatorProcess:
     port: int = 0
 
     def start(self) -> EmulatorProcess:
-        self.port = free_port()
+        self.port = self.port or free_port()
         command = [sys.executable, "-m", "emulator", "--port", str(self.port)]
-        command += ["--token", self.token, "--ad-account", self.ad_account]
+        command += ["--token", self.token]
+        for account in self.ad_account.split(","):
+            command += ["--ad-account", account]
         command += ["--delay-seconds", str(self.delay_seconds)]
         if self.app_secret:
             command += ["--app-secret", self.app_secret]
