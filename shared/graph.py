@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ RETRYABLE_2650 = frozenset({1870145, 1870148})
 DEFAULT_THROTTLE_WAIT = 60.0
 BLOCKED_WAIT = 300.0
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Ad-Account-Usage")
+# Meta's limit on rows in one /users request (graph-api.md).
+MAX_USERS_PER_REQUEST = 10_000
 
 RECONNECT = (
     "the Facebook access token was rejected (code 190): reconnect the Facebook "
@@ -116,13 +119,20 @@ class GraphClient:
         self, audience_id: str, schema: list[str], rows: list[list[str]], session: dict
     ) -> UploadResult:
         """Add up to 10,000 rows to an audience in one request."""
+        if len(rows) > MAX_USERS_PER_REQUEST:
+            # A bug guard: the worker splits batches; Meta would refuse the request.
+            raise ValueError(
+                f"add_users takes at most {MAX_USERS_PER_REQUEST:,} rows, "
+                f"not {len(rows):,}"
+            )
         payload = {"schema": schema, "data": rows, "is_raw": True}
         fields = {"payload": json.dumps(payload, separators=(",", ":"))}
         fields["session"] = json.dumps(session, separators=(",", ":"))
-        answer, usage = self._call("POST", f"/{audience_id}/users", form=fields)
+        path = f"/{audience_id}/users"
+        answer, usage = self._call("POST", path, form=fields)
         return UploadResult(
-            num_received=int(answer.get("num_received", 0)),
-            num_invalid_entries=int(answer.get("num_invalid_entries", 0)),
+            num_received=_count(answer, "num_received", path),
+            num_invalid_entries=_count(answer, "num_invalid_entries", path),
             usage=usage,
         )
 
@@ -250,6 +260,23 @@ def _safe_message(error: dict) -> str:
     # Meta's messages describe the parameter at fault, never echo values back; cap
     # the length anyway so a surprise cannot flood the run log.
     return str(error.get("message", "request refused"))[:200]
+
+
+def _count(answer: dict, key: str, path: str) -> int:
+    """A count in an accepted upload's answer. The rows were taken by then, so a
+    count that is not a whole number must not fail the batch: it reads as 0."""
+    value = answer.get(key, 0)
+    if isinstance(value, bool):
+        value = None  # int(True) would be 1: not a count Meta sent
+    elif isinstance(value, float) and math.isfinite(value):
+        return max(int(value), 0)
+    count = _as_int(value) if isinstance(value, int | str) else None
+    if count is None:
+        log.warning(
+            "POST %s: %s in Meta's answer is not a number; read as 0", path, key
+        )
+        return 0
+    return max(count, 0)
 
 
 def _as_int(value) -> int | None:
