@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -150,12 +151,24 @@ def write_json(
     client: ContainerClient, blob: str, document: Any, *, overwrite: bool = True, **kw
 ) -> bool:
     """Write a JSON blob; with overwrite=False, False when it already existed."""
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    body = _json_text(document)
     try:
         client.upload_blob(blob, body.encode(), overwrite=overwrite, **kw)
     except ResourceExistsError:
         return False
     return True
+
+
+# A lone surrogate (from a JSON Lines key "\ud800") has no UTF-8 encoding.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(document: Any) -> str:
+    """Compact JSON whose other text stays readable UTF-8 in the blob, while each
+    surrogate is written as its \\u escape: valid JSON for any Python text."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    # Only string content can hold a surrogate, where an escape means the same.
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 _prepared: set[tuple] = set()
