@@ -3,6 +3,9 @@
     {run}/run.json           what the run is and how it ended (the run log)
     {run}/batches/{seq}.json one outcome per batch, written once (overwrite=False), its
                              counts repeated in blob metadata so one listing sums a run
+    {run}/causes/{seq}.json  why the batch's last delivery gave up, overwritten each
+                             time: the poisoned outcome names it (not under batches/,
+                             whose listing counts outcomes)
     {run}/stopped.json       written once when the run must stop (e.g. token rejected)
     {run}/finished           written once by whoever closes the run, naming it
 
@@ -109,6 +112,22 @@ def record(settings: Settings, run_id: str, outcome: BatchOutcome) -> bool:
 
 def _outcome_blob(run_id: str, seq: int) -> str:
     return f"{run_id}/batches/{seq:07d}.json"
+
+
+def record_cause(settings: Settings, run_id: str, seq: int, cause: str) -> None:
+    """Keep why a delivery of the batch gave up; `cause` holds no identifier, token
+    or URL (RetryLater messages name only method, path and code)."""
+    blob = _cause_blob(run_id, seq)
+    storage.write_json(_container(settings), blob, {"cause": cause})
+
+
+def last_cause(settings: Settings, run_id: str, seq: int) -> str | None:
+    document = storage.read_json(_container(settings), _cause_blob(run_id, seq))
+    return (document or {}).get("cause")
+
+
+def _cause_blob(run_id: str, seq: int) -> str:
+    return f"{run_id}/causes/{seq:07d}.json"
 
 
 def stop(settings: Settings, run_id: str, message: str, code: int | None) -> bool:
@@ -242,10 +261,28 @@ def _ending(summary: dict, halt: dict | None) -> tuple[str, str | None]:
     if halt:
         return "failed", halt["message"]
     if failures and batches["done"]:
-        return "partly_failed", "some files or batches failed; see errors"
-    if failures:
-        return "failed", "nothing was exported: every file or batch failed; see errors"
-    return "succeeded", None
+        status, message = "partly_failed", "some files or batches failed; see errors"
+    elif failures:
+        # Not "nothing was exported": a poisoned batch's rows may have reached Meta.
+        return "failed", "no file or batch completed; see errors"
+    elif summary["rows_read"] and not summary["rows_sent"]:
+        # Every row was malformed or lacked the key identifier: nothing reached Meta.
+        return "failed", "no row could be sent; see rows skipped"
+    else:
+        status, message = "succeeded", None
+    return status, _with_invalid_entries(message, summary)
+
+
+def _with_invalid_entries(message: str | None, summary: dict) -> str | None:
+    """Meta's own count of rows it could not use, added to the run's message."""
+    invalid = summary["num_invalid_entries"]
+    if not invalid:
+        return message
+    note = (
+        f"Meta found {invalid:,} invalid entries among "
+        f"{summary['num_received']:,} received"
+    )
+    return f"{message}; {note}" if message else note
 
 
 def fail(settings: Settings, run_id: str, message: str, code: int | None = None):

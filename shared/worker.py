@@ -72,7 +72,29 @@ def process_batch(settings: Settings, text: str) -> None:
     if runs.stopped(settings, message.run):
         _record(settings, message, BatchOutcome(message.seq, "cancelled"))
         return
-    _Batch(settings, message, run).run()
+    try:
+        _Batch(settings, message, run).run()
+    except RetryLater as exc:
+        _keep_cause(settings, message, str(exc))
+        raise
+    except Exception as exc:
+        # Its text may quote data; its kind is enough to start looking.
+        _keep_cause(settings, message, f"an unexpected error ({type(exc).__name__})")
+        raise
+
+
+def _keep_cause(settings: Settings, message: BatchMessage, cause: str) -> None:
+    """Leave why this delivery gave up where the poison handler finds it: the
+    host logs are not the run log."""
+    try:
+        runs.record_cause(settings, message.run, message.seq, cause)
+    except Exception as exc:  # the delivery's own error matters more
+        log.warning(
+            "run %s batch %s: its cause was not kept (%s)",
+            message.run,
+            message.seq,
+            type(exc).__name__,
+        )
 
 
 def record_poisoned(settings: Settings, text: str) -> None:
@@ -83,14 +105,27 @@ def record_poisoned(settings: Settings, text: str) -> None:
         # Not one of ours: failing here would only move it to yet another queue.
         log.error("a message that is not a batch reached the poison queue; dropped")
         return
+    cause = runs.last_cause(settings, message.run, message.seq)
     error = {
         "batch": message.seq,
         "rows": f"{message.first_row}-{message.first_row + message.rows - 1}",
-        "message": "the batch failed on every delivery and was set aside",
+        "message": _poisoned_message(cause),
     }
+    if cause:
+        error["cause"] = cause
     outcome = BatchOutcome(message.seq, "poisoned", errors=[error])
     log.error("run %s batch %s poisoned", message.run, message.seq)
     _record(settings, message, outcome)
+
+
+def _poisoned_message(cause: str | None) -> str:
+    # An answer lost after Meta took the rows looks like a failure here, so the
+    # rows may be in the audience; adding them again changes nothing there.
+    last = f"; the last delivery ended with: {cause}" if cause else ""
+    return (
+        f"the batch failed on every delivery and was set aside{last}. The upload "
+        "may have been applied by Meta; re-adding is harmless"
+    )
 
 
 def _record(settings: Settings, message: BatchMessage, outcome: BatchOutcome):

@@ -707,7 +707,8 @@ def _run_with_outcomes(current, batches: int) -> str:
         {"run_id": run_id, "status": "running", "batches_total": batches},
     )
     for seq in range(1, batches + 1):
-        runs.record(current, run_id, BatchOutcome(seq, "done", rows_read=1))
+        outcome = BatchOutcome(seq, "done", rows_read=1, rows_sent=1)
+        runs.record(current, run_id, outcome)
     return run_id
 
 
