@@ -259,11 +259,64 @@ def parse_header(header: bytes, blob_name: str) -> list[str]:
         text = strip_bom(header).decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{blob_name}: the header row is not UTF-8") from None
-    columns = next(csv.reader(io.StringIO(text)), [])
+    try:
+        columns = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        raise ValueError(_unreadable_header(blob_name, text)) from None
     columns = [column.strip() for column in columns]
     if not columns or not any(columns):
         raise ValueError(f"{blob_name}: the file has no header row")
+    _check_column_names(columns, blob_name)
     return columns
+
+
+def _unreadable_header(blob_name: str, text: str) -> str:
+    if "\r" in text.rstrip("\r\n"):
+        return (
+            f"{blob_name}: the header row holds a carriage return that does not end "
+            "a line; lines must end with a line feed (LF or CRLF)"
+        )
+    return f"{blob_name}: the header row is not valid CSV"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_column_names(columns: list[str], blob_name: str) -> None:
+    """A row becomes column -> value, so two columns of one name would lose one
+    value, and a control character makes a name no mapping can match."""
+    seen, duplicates = set(), []
+    for column in columns:
+        if column and column in seen and column not in duplicates:
+            duplicates.append(column)
+        seen.add(column)
+    if duplicates:
+        named = ", ".join(repr(column) for column in duplicates)
+        raise ValueError(f"{blob_name}: the header repeats the columns {named}")
+    odd = [n for n, column in enumerate(columns, start=1) if _CONTROL.search(column)]
+    if odd:
+        numbers = ", ".join(map(str, odd))
+        raise ValueError(
+            f"{blob_name}: the header has control characters in columns {numbers}"
+        )
+
+
+def check_mapped_columns(columns: list[str], mapped: list[str], blob_name: str):
+    """ValueError naming each mapped column the CSV header lacks: without this a
+    misspelt mapping would export no values and still succeed."""
+    present = set(columns)
+    missing = [column for column in dict.fromkeys(mapped) if column not in present]
+    if not missing:
+        return
+    folded = {column.casefold(): column for column in columns}
+    names = []
+    for column in missing:
+        near = folded.get(column.casefold())
+        names.append(f"{column!r} (the header has {near!r})" if near else repr(column))
+    raise ValueError(
+        f"{blob_name}: the header lacks the mapped columns {', '.join(names)}; "
+        "column names are case-sensitive"
+    )
 
 
 @dataclass
@@ -287,6 +340,7 @@ _REASONS = {
     "field_too_long": f"a field is longer than {MAX_FIELD_CHARS} characters",
     "bad_json": "not a JSON object",
     "stray_line_break": "a line break inside a field that is not quoted",
+    "nested_value": "an object or array where one value belongs",
 }
 
 
@@ -299,6 +353,8 @@ def read_rows(
         if fast is not None:
             yield from fast
             return
+    if fmt == "jsonl" and first_row == 1:  # row 1 starts the file
+        data = strip_bom(data)
     reader = _csv_row if fmt == "csv" else _json_row
     for row, record in enumerate(_split_records(data, fmt), start=first_row):
         if record.strip(b"\r\n"):
@@ -381,15 +437,29 @@ def _json_row(record: bytes, columns: list[str] | None, row: int) -> dict | RowP
     if isinstance(text, RowProblem):
         return text
     try:
-        document = json.loads(text)
+        # Numbers keep the text they have in the file (1.50 stays 1.50, no float);
+        # NaN and Infinity, which Python also reads, stay text the same way.
+        document = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except ValueError:
         return RowProblem(row, "bad_json")
     if not isinstance(document, dict):
         return RowProblem(row, "bad_json")
     profile = {}
     for column, value in document.items():
-        text_value = "" if value is None else str(value)
+        if isinstance(value, dict | list):
+            return RowProblem(row, "nested_value", column)
+        text_value = _json_text(value)
         if len(text_value) > MAX_FIELD_CHARS:
             return RowProblem(row, "field_too_long", column)
         profile[column] = text_value
     return profile
+
+
+def _json_text(value: str | bool | None) -> str:
+    """A scalar as the text a CSV cell would hold: JSON's spelling of true and
+    false, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
