@@ -13,7 +13,7 @@ import base64
 import logging
 from collections.abc import Iterator
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 
 from shared import clock, destinations, exports, locks, runs, segments, storage
 from shared.audiences import ensure_audience
@@ -34,6 +34,12 @@ STOP_CHECK_EVERY = 50  # batches between looks for a stop marker
 # Failed deliveries of one request before its run fails; below host.json's
 # maxDequeueCount (5), so the run log says why before the request is poisoned.
 MAX_PLAN_FAILURES = 4
+# Batches already queued hold offsets into the version first read; planning again
+# would queue a second set beside them, so the run ends instead (no retry).
+CHANGED_WHILE_PLANNED = (
+    "segment file {} changed while it was being planned; start the export again "
+    "once it is complete"
+)
 
 
 def plan_export(settings: Settings, text: str) -> None:
@@ -49,10 +55,10 @@ def plan_export(settings: Settings, text: str) -> None:
     try:
         destination = destinations.load(settings, request.destination)
     except DestinationError as exc:
-        runs.fail(settings, request.run, str(exc))
+        _fail(settings, request.run, str(exc))
         return
     if destination.consent is None:
-        runs.fail(settings, request.run, exports.NO_CONSENT.format(destination.id))
+        _fail(settings, request.run, exports.NO_CONSENT.format(destination.id))
         return
     lease_id, holder = locks.acquire(
         settings, destination.id, request.segment, request.run
@@ -63,9 +69,9 @@ def plan_export(settings: Settings, text: str) -> None:
     try:
         _plan(settings, request, destination, run, lease_id)
     except StopRun as exc:
-        runs.fail(settings, request.run, str(exc), exc.code)
+        _fail(settings, request.run, str(exc), exc.code)
     except InvalidInput as exc:
-        runs.fail(settings, request.run, str(exc))
+        _fail(settings, request.run, str(exc))
     except Exception as exc:  # retried by the queue, up to MAX_PLAN_FAILURES times
         if not _gives_up(settings, request.run, exc):
             raise
@@ -91,7 +97,7 @@ def _gives_up(settings: Settings, run_id: str, error: Exception) -> bool:
     # Only the product's own errors are worded for the run log; other texts may
     # quote storage URLs.
     reason = str(error) if isinstance(error, ExportError) else type(error).__name__
-    runs.fail(
+    _fail(
         settings,
         run_id,
         f"planning failed {failures} times, last with: {reason}; "
@@ -100,9 +106,25 @@ def _gives_up(settings: Settings, run_id: str, error: Exception) -> bool:
     return True
 
 
+def _fail(settings: Settings, run_id: str, message: str, code: int | None = None):
+    """End the run from the planner, deleting the working copies it made: they
+    hold decompressed personal data and no close will come to delete them."""
+    run = runs.fail(settings, run_id, message, code)
+    _delete_work_blobs(settings, run.get("work_blobs") or [])
+
+
+def _delete_work_blobs(settings: Settings, names: list[str]) -> None:
+    container = storage.container(settings["SEGMENTS_CONTAINER"])
+    for name in names:
+        try:
+            container.delete_blob(name)
+        except ResourceNotFoundError:
+            pass  # never committed, or deleted already
+
+
 def _wait_for(settings: Settings, request: ExportRequest, holder: str) -> None:
     if request.deferrals >= MAX_LOCK_DEFERRALS:
-        runs.fail(settings, request.run, f"run {holder} of this segment never ended")
+        _fail(settings, request.run, f"run {holder} of this segment never ended")
         return
     runs.update(settings, request.run, message=f"waiting for run {holder} to end")
     later = ExportRequest(**{**request.__dict__, "deferrals": request.deferrals + 1})
@@ -148,10 +170,14 @@ def _finish(settings: Settings, run_id: str) -> None:
 
 def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> dict:
     queue = storage.queue(settings["EXPORT_BATCHES_QUEUE"])
+    mapped = list(run["config"]["mapping"].values())
     files, work_blobs, errors = [], [], []
     seq = rows = 0
     for index, name in enumerate(names):
-        plan = _FilePlan(settings, run["run_id"], container, name)
+        plan = _FilePlan(settings, run["run_id"], container, name, mapped)
+        if plan.read_blob != name:  # known before it exists, so a failure deletes it
+            work_blobs.append(plan.read_blob)
+            runs.update(settings, run["run_id"], work_blobs=work_blobs)
         described = False
         try:
             for piece in plan.slices():
@@ -171,10 +197,10 @@ def _plan_files(settings: Settings, run: dict, container, names: list[str]) -> d
         except ResourceNotFoundError:
             gone = f"{name}: the file was deleted while the run was planned"
             errors.append(_file_error(run["run_id"], index, name, gone))
+        except ResourceModifiedError:
+            raise StopRun(CHANGED_WHILE_PLANNED.format(name)) from None
         if not described:
             files.append(_describe(plan))
-        if plan.read_blob != name:
-            work_blobs.append(plan.read_blob)
     return {
         "files": files,
         "work_blobs": work_blobs,
@@ -219,8 +245,11 @@ def _send_batch(queue, run_id: str, seq: int, index: int, blob: str, piece) -> N
 class _FilePlan:
     """Streams one segment file once, finding its header and batch boundaries."""
 
-    def __init__(self, settings: Settings, run_id: str, container, name: str):
+    def __init__(
+        self, settings: Settings, run_id: str, container, name: str, mapped: list[str]
+    ):
         self.settings = settings
+        self.mapped = mapped  # the columns the destination maps to Meta keys
         self.container = container
         self.name = name
         self.fmt, self.gzipped = segments.file_format(name)
@@ -243,6 +272,7 @@ class _FilePlan:
             self.columns = segments.parse_header(
                 bytes(self._head[:header_end]), self.name
             )
+            segments.check_mapped_columns(self.columns, self.mapped, self.name)
         if not self.gzipped:
             yield from pieces
             return

@@ -9,10 +9,12 @@ delivering messages inline (`test_export_helpers`), on a fake clock.
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 import test_export_helpers as h
 
-from shared import planner, segments, storage
+from shared import planner, runs, segments, storage
 from shared import settings as app_settings
 from shared.segments import RowProblem, parse_header, read_rows
 
@@ -62,7 +64,70 @@ def _ended(current, run_id: str) -> dict:
     return h.status(current, run_id)
 
 
-# --- 2. the mapping against the CSV header -----------------------------------
+# --- 1. a file rewritten while it is planned -------------------------------------
+
+
+def test_a_file_rewritten_while_planned_fails_the_run_and_nothing_is_sent(
+    current, emulator, fake, tmp_path, monkeypatch, small_reads
+):
+    h.upload_sample(current, tmp_path, SEGMENT, ROWS)
+    h.save_destination(current, SEGMENT)
+    other, _ = h.write_sample(tmp_path, ROWS, seed=9)
+    _rewrite_after_batch(monkeypatch, current, 2, SEGMENT, other.read_bytes())
+    run_id = h.start_run(current, SEGMENT)
+
+    run = _ended(current, run_id)
+
+    assert run["status"] == "failed"
+    assert run["message"] == planner.CHANGED_WHILE_PLANNED.format(SEGMENT)
+    assert "plan_failures" not in run  # ended at once, not retried
+    assert h.upload_calls(emulator) == []  # the queued batches were dropped
+    assert runs.count_outcomes(current, run_id) == 0
+
+
+# --- 2. the mapping against the CSV header ---------------------------------------
+
+
+def _header_changed(sample: bytes, header: bytes) -> bytes:
+    return header + sample[sample.index(b"\n") + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        pytest.param(
+            b"CustomerId,Email,Telephone,FirstName,LastName,City,State,PostCode,"
+            b"Country\r\n",
+            "the header lacks the mapped columns 'EMail' (the header has 'Email')",
+            id="mapped-column-missing",
+        ),
+        pytest.param(
+            b"EMail,Telephone,FirstName,LastName,City,State,PostCode,Country,City\r\n",
+            "the header repeats the columns 'City'",
+            id="duplicate-column",
+        ),
+        pytest.param(
+            b"EMail,Telephone,FirstName,LastName,City,State,PostCode,Country,N\x01\r\n",
+            "control characters in columns 9",
+            id="control-character",
+        ),
+    ],
+)
+def test_a_header_the_mapping_does_not_fit_fails_its_file_naming_the_columns(
+    current, emulator, fake, header, words
+):
+    rows = b"1,a@example.com,,,,,,,,\r\n"
+    h.save_destination(current, SEGMENT)
+    h.upload_segment(current, SEGMENT, header + rows)
+    run_id = h.start_run(current, SEGMENT)
+
+    run = _ended(current, run_id)
+
+    assert run["status"] == "failed"
+    (error,) = run["errors"]
+    assert error["file"] == SEGMENT
+    assert error["message"].startswith(f"{SEGMENT}: ") and words in error["message"]
+    assert h.upload_calls(emulator) == []
 
 
 def test_check_mapped_columns_accepts_a_header_with_every_mapped_column():
@@ -127,3 +192,57 @@ def test_a_bom_at_the_start_of_a_json_lines_file_is_dropped():
     rows = list(read_rows(data, "jsonl", None, first_row=1))
 
     assert rows == [{"EMail": "a@example.com"}, {"EMail": "b@example.com"}]
+
+
+# --- 5. working copies of a failed run ---------------------------------------------
+
+
+def _fail_planning_of_second_file(monkeypatch, current, tmp_path, case: str):
+    if case == "file-rewritten":
+        other, _ = h.write_sample(tmp_path, ROWS, seed=9)
+        _rewrite_after_batch(
+            monkeypatch, current, 8, "vip/part-2.csv", other.read_bytes()
+        )
+        return
+    send_batch = planner._send_batch
+
+    def broken_queue(queue, run_id, seq, index, blob, piece):
+        if index == 1:
+            raise RuntimeError("queue unavailable")
+        send_batch(queue, run_id, seq, index, blob, piece)
+
+    monkeypatch.setattr(planner, "_send_batch", broken_queue)
+
+
+@pytest.mark.parametrize("case", ["file-rewritten", "planning-gives-up"])
+def test_a_run_the_planner_fails_leaves_no_working_copy(
+    current, emulator, fake, tmp_path, monkeypatch, small_reads, case
+):
+    plain, _ = h.write_sample(tmp_path, ROWS)
+    h.upload_segment(current, "vip/part-1.csv.gz", gzip.compress(plain.read_bytes()))
+    h.upload_segment(current, "vip/part-2.csv", plain)
+    h.save_destination(current, "vip/")
+    _fail_planning_of_second_file(monkeypatch, current, tmp_path, case)
+    run_id = h.start_run(current, "vip/")
+
+    run = _ended(current, run_id)
+
+    assert run["status"] == "failed"
+    assert runs.read(current, run_id)["work_blobs"]  # a copy was made, then deleted
+    assert h.segment_blobs(current) == ["vip/part-1.csv.gz", "vip/part-2.csv"]
+
+
+def test_a_run_closed_with_a_file_error_deletes_its_working_copy(
+    current, emulator, fake, tmp_path
+):
+    plain, _ = h.write_sample(tmp_path, ROWS)
+    h.upload_segment(current, "vip/part-1.csv.gz", gzip.compress(plain.read_bytes()))
+    h.upload_segment(current, "vip/part-2.csv", b"Email\r\na@example.com\r\n")
+    h.save_destination(current, "vip/")
+    run_id = h.start_run(current, "vip/")
+
+    run = _ended(current, run_id)
+
+    assert run["status"] == "partly_failed"
+    assert run["errors"][0]["file"] == "vip/part-2.csv"
+    assert h.segment_blobs(current) == ["vip/part-1.csv.gz", "vip/part-2.csv"]
