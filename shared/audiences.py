@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import replace
 
-from azure.core.exceptions import HttpResponseError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 
 from shared import clock, destinations, storage
 from shared.errors import BatchRejected, StopRun
@@ -18,6 +23,9 @@ log = logging.getLogger(__name__)
 # operation_status codes that refuse uploads (graph-api.md): 471 flagged by Meta.
 BLOCKED_STATUS = {471: "Meta flagged the audience and blocks uploads to it"}
 CREATE_LOCK_SECONDS = 60
+# Edits of the destination that land between reading it and saving the new id;
+# more than this in a row is not an edit but a loop.
+MAX_SAVE_CONFLICTS = 10
 
 
 def graph_client(settings: Settings, token: str) -> GraphClient:
@@ -72,12 +80,60 @@ def _create_once(settings: Settings, client: GraphClient, destination) -> str:
             audience.description,
             audience.customer_file_source,
         )
-        updated = replace(current, audience=replace(audience, id=audience_id))
-        destinations.save(settings, updated)
         log.info("destination %s: created audience %s", destination.id, audience_id)
-        return audience_id
+        return _keep_audience_id(settings, destination.id, audience_id)
     finally:
         lease.release()
+
+
+def _keep_audience_id(settings: Settings, destination_id: str, audience_id: str):
+    """Write the new audience's id into the destination as it is now, not as it
+    was read before creating it: an edit saved meanwhile is kept (etag check), and
+    a destination deleted meanwhile is not brought back. Returns the id to use."""
+    blob = _destination_blob(settings, destination_id)
+    for _ in range(MAX_SAVE_CONFLICTS):
+        try:
+            download = blob.download_blob()
+        except ResourceNotFoundError:
+            raise StopRun(_deleted(destination_id, audience_id)) from None
+        document = json.loads(download.readall())
+        audience = document.get("audience") or {}
+        if audience.get("id"):  # an edit named an audience meanwhile: it wins
+            return audience["id"]
+        document["audience"] = {**audience, "id": audience_id}
+        if _save_if_unchanged(blob, document, download.properties.etag):
+            return audience_id
+    raise StopRun(
+        f"destination {destination_id} kept changing while audience {audience_id} "
+        "was created; set audience.id to it and start the export again"
+    )
+
+
+def _destination_blob(settings: Settings, destination_id: str):
+    container = storage.container(settings["DESTINATIONS_CONTAINER"])
+    return container.get_blob_client(f"{destination_id}.json")
+
+
+def _save_if_unchanged(blob, document: dict, etag: str) -> bool:
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    try:
+        blob.upload_blob(
+            body.encode(),
+            overwrite=True,
+            etag=etag,
+            match_condition=MatchConditions.IfNotModified,
+        )
+    except (ResourceModifiedError, ResourceNotFoundError):
+        return False  # changed or deleted since read: look again
+    return True
+
+
+def _deleted(destination_id: str, audience_id: str) -> str:
+    return (
+        f"destination {destination_id} was deleted while its audience was created; "
+        f"nothing was exported (audience {audience_id} was created in Meta and "
+        "is not used)"
+    )
 
 
 def _lease_when_free(lock):

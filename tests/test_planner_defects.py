@@ -13,9 +13,12 @@ import gzip
 
 import pytest
 import test_export_helpers as h
+from conftest import TOKEN
 
-from shared import planner, runs, segments, storage
+from shared import audiences, destinations, planner, runs, segments, storage
 from shared import settings as app_settings
+from shared.errors import StopRun
+from shared.graph import GraphClient
 from shared.segments import RowProblem, parse_header, read_rows
 
 SEGMENT = "crm/customers.csv"
@@ -246,3 +249,69 @@ def test_a_run_closed_with_a_file_error_deletes_its_working_copy(
     assert run["status"] == "partly_failed"
     assert run["errors"][0]["file"] == "vip/part-2.csv"
     assert h.segment_blobs(current) == ["vip/part-1.csv.gz", "vip/part-2.csv"]
+
+
+# --- 6. a destination edited while its audience is created -------------------------
+
+
+def _edit_while_creating(monkeypatch, edit):
+    create = GraphClient.create_audience
+
+    def create_then_edit(self, *args, **kwargs):
+        audience_id = create(self, *args, **kwargs)
+        edit()
+        return audience_id
+
+    monkeypatch.setattr(GraphClient, "create_audience", create_then_edit)
+
+
+def _ensure(current, destination_id: str = h.DESTINATION_ID) -> str:
+    destination = destinations.load(current, destination_id)
+    return audiences.ensure_audience(current, destination, TOKEN)
+
+
+def test_an_edit_saved_while_the_audience_is_created_is_kept(
+    current, emulator, monkeypatch
+):
+    h.save_destination(current, SEGMENT)
+    edited = {**h.MAPPING, "EMAIL": "Mail"}
+    _edit_while_creating(
+        monkeypatch, lambda: h.save_destination(current, SEGMENT, mapping=edited)
+    )
+
+    audience_id = _ensure(current)
+
+    kept = destinations.load(current, h.DESTINATION_ID)
+    assert kept.mapping == edited
+    assert kept.audience.id == audience_id
+
+
+def test_a_destination_deleted_while_the_audience_is_created_stays_deleted(
+    current, emulator, monkeypatch
+):
+    h.save_destination(current, SEGMENT)
+    _edit_while_creating(
+        monkeypatch, lambda: destinations.delete(current, h.DESTINATION_ID)
+    )
+
+    with pytest.raises(StopRun, match="was deleted while its audience was created"):
+        _ensure(current)
+
+    assert destinations.list_ids(current) == []
+
+
+def test_a_run_whose_destination_is_deleted_during_creation_fails_saying_so(
+    current, emulator, fake, tmp_path, monkeypatch
+):
+    h.upload_sample(current, tmp_path, SEGMENT, ROWS)
+    h.save_destination(current, SEGMENT)
+    _edit_while_creating(
+        monkeypatch, lambda: destinations.delete(current, h.DESTINATION_ID)
+    )
+    run_id = h.start_run(current, SEGMENT)
+
+    run = _ended(current, run_id)
+
+    assert run["status"] == "failed"
+    assert "was deleted" in run["message"]
+    assert destinations.list_ids(current) == []
