@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared import exports, runs, settings
+from shared import exports, runs, settings, storage
 from shared.errors import (
     BatchRejected,
     DestinationError,
@@ -46,7 +46,7 @@ def answer(
     status: int, document: dict | list, headers: dict | None = None
 ) -> func.HttpResponse:
     return func.HttpResponse(
-        json.dumps(document, ensure_ascii=False),
+        storage.json_text(document),
         status_code=status,
         mimetype="application/json",
         headers=headers,

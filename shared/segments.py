@@ -345,9 +345,15 @@ _REASONS = {
 
 
 def read_rows(
-    data: bytes, fmt: str, columns: list[str] | None, first_row: int
+    data: bytes,
+    fmt: str,
+    columns: list[str] | None,
+    first_row: int,
+    mapped: frozenset[str] | None = None,
 ) -> Iterator[dict[str, str] | RowProblem]:
-    """The rows of one slice as column -> text, or a RowProblem for unusable rows."""
+    """The rows of one slice as column -> text, or a RowProblem for unusable rows.
+    `mapped` names the columns the destination uses: a JSON Lines object or array
+    value elsewhere is ignored (None: refused in any column)."""
     if fmt == "csv":
         fast = _csv_rows_fast(data, columns, first_row)
         if fast is not None:
@@ -355,10 +361,13 @@ def read_rows(
             return
     if fmt == "jsonl" and first_row == 1:  # row 1 starts the file
         data = strip_bom(data)
-    reader = _csv_row if fmt == "csv" else _json_row
     for row, record in enumerate(_split_records(data, fmt), start=first_row):
-        if record.strip(b"\r\n"):
-            yield reader(record, columns, row)
+        if not record.strip(b"\r\n"):
+            continue
+        if fmt == "csv":
+            yield _csv_row(record, columns, row)
+        else:
+            yield _json_row(record, row, mapped)
 
 
 def _csv_rows_fast(data: bytes, columns: list[str], first_row: int) -> list | None:
@@ -432,7 +441,9 @@ def _csv_row(record: bytes, columns: list[str], row: int) -> dict | RowProblem:
     return dict(zip(columns, fields, strict=True))
 
 
-def _json_row(record: bytes, columns: list[str] | None, row: int) -> dict | RowProblem:
+def _json_row(
+    record: bytes, row: int, mapped: frozenset[str] | None
+) -> dict | RowProblem:
     text = _decode(record, row)
     if isinstance(text, RowProblem):
         return text
@@ -447,7 +458,9 @@ def _json_row(record: bytes, columns: list[str] | None, row: int) -> dict | RowP
     profile = {}
     for column, value in document.items():
         if isinstance(value, dict | list):
-            return RowProblem(row, "nested_value", column)
+            if mapped is None or column in mapped:
+                return RowProblem(row, "nested_value", column)
+            continue  # a nested attribute the destination does not use
         text_value = _json_text(value)
         if len(text_value) > MAX_FIELD_CHARS:
             return RowProblem(row, "field_too_long", column)

@@ -151,7 +151,7 @@ def write_json(
     client: ContainerClient, blob: str, document: Any, *, overwrite: bool = True, **kw
 ) -> bool:
     """Write a JSON blob; with overwrite=False, False when it already existed."""
-    body = _json_text(document)
+    body = json_text(document)
     try:
         client.upload_blob(blob, body.encode(), overwrite=overwrite, **kw)
     except ResourceExistsError:
@@ -163,7 +163,7 @@ def write_json(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _json_text(document: Any) -> str:
+def json_text(document: Any) -> str:
     """Compact JSON whose other text stays readable UTF-8 in the blob, while each
     surrogate is written as its \\u escape: valid JSON for any Python text."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))

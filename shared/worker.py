@@ -207,7 +207,8 @@ class _Batch:
         )
         rows, outcome = [], self.outcome
         columns, fmt = self.file["columns"], self.file["format"]
-        for row in read_rows(data, fmt, columns, self.message.first_row):
+        mapped = frozenset(destination.mapping.values())
+        for row in read_rows(data, fmt, columns, self.message.first_row, mapped):
             outcome.rows_read += 1
             if isinstance(row, RowProblem):
                 self._row_problem(row)

@@ -189,6 +189,22 @@ def test_a_json_lines_object_or_array_value_skips_the_row_naming_the_column(valu
     assert "object or array" in row.describe("a.jsonl")
 
 
+def test_a_nested_value_in_a_column_the_destination_does_not_use_is_ignored():
+    data = b'{"EMail": "a@example.com", "Meta": {"source": "crm"}}\n'
+
+    (row,) = read_rows(data, "jsonl", None, first_row=1, mapped=frozenset({"EMail"}))
+
+    assert row == {"EMail": "a@example.com"}
+
+
+def test_a_nested_value_in_a_mapped_column_skips_the_row():
+    data = b'{"EMail": ["a@example.com"]}\n'
+
+    (row,) = read_rows(data, "jsonl", None, first_row=1, mapped=frozenset({"EMail"}))
+
+    assert row == RowProblem(1, "nested_value", "EMail")
+
+
 def test_a_bom_at_the_start_of_a_json_lines_file_is_dropped():
     data = b'\xef\xbb\xbf{"EMail": "a@example.com"}\n{"EMail": "b@example.com"}\n'
 

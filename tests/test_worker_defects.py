@@ -278,8 +278,8 @@ def test_a_jsonl_key_that_is_a_lone_surrogate_does_not_poison_its_batch(
 ):
     h.save_destination(current, "crm/odd.jsonl", mapping={"EMAIL": "EMail"})
     rows = [{"EMail": f"u{n}@example.com", "\ud800": "x"} for n in range(1, 4)]
-    # A nested value is skipped with an error naming its column in the run log.
-    rows.append({"EMail": "u4@example.com", "\ud800": [1]})
+    # A field too long is skipped with an error naming its column in the run log.
+    rows.append({"EMail": "u4@example.com", "\ud800": "x" * 70_000})
     body = "".join(json.dumps(row) + "\n" for row in rows).encode()
     h.upload_segment(current, "crm/odd.jsonl", body)
     run_id = h.start_run(current, "crm/odd.jsonl")
