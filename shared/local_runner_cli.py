@@ -16,7 +16,8 @@ from shared.local_runner import LocalRunner
 log = logging.getLogger(__name__)
 
 LOCAL_PREFIX = "local/"
-PROGRESS_EVERY_SECONDS = 2.0
+PROGRESS_EVERY_SECONDS = 10.0
+CHECK_EVERY_SECONDS = 1.0
 
 
 def export(args) -> int:
@@ -95,18 +96,24 @@ def _with_segment(destination, segment: str):
 
 
 def drive(current, run_ids: list[str], *, processes=None, timeout=None) -> bool:
-    """Run the queue functions until every run has ended, showing progress."""
+    """Run the queue functions until every run has ended, showing progress. The
+    run logs are read every second and summed (a listing of every batch outcome)
+    only every PROGRESS_EVERY_SECONDS: watching must not slow the run."""
     import function_app
 
     runner = LocalRunner(function_app.app, current, processes=processes)
-    last = [0.0]
+    checked, shown = [0.0], [time.monotonic()]
 
     def ended() -> bool:
-        found = [runs.read(current, run_id) or {} for run_id in run_ids]
-        if time.monotonic() - last[0] > PROGRESS_EVERY_SECONDS:
-            last[0] = time.monotonic()
+        now = time.monotonic()
+        if now - checked[0] < CHECK_EVERY_SECONDS:
+            return False
+        checked[0] = now
+        if now - shown[0] > PROGRESS_EVERY_SECONDS:
+            shown[0] = now
             for run_id in run_ids:
                 _show_progress(current, run_id)
+        found = [runs.read(current, run_id) or {} for run_id in run_ids]
         return all(run.get("status") in runs.TERMINAL for run in found)
 
     return runner.run(ended, timeout=timeout)
