@@ -27,7 +27,7 @@ from shared import clock, destinations, runs, settings, storage
 from shared.graph import appsecret_proof
 from shared.local_runner import LocalRunner
 from shared.secrets import APP_SECRET_NAME
-from tools.sample_segment import write_segment
+from tools.sample_segment import META_MAPPING, write_segment
 
 HOST = "http://127.0.0.1:7071"
 ROWS = 300
@@ -48,20 +48,7 @@ DOCUMENT = {
     "ad_account": AD_ACCOUNT,
     "audience": {"name": "Newsletter (leak test)"},
     "key_identifier": "email",
-    "mapping": {
-        "EMAIL": "EMail",
-        "PHONE": "Telephone",
-        "FN": "FirstName",
-        "LN": "LastName",
-        "FI": "FirstName",
-        "GEN": "Gender",
-        "DOB": "DateOfBirth",
-        "CT": "City",
-        "ST": "State",
-        "ZIP": "PostCode",
-        "COUNTRY": "Country",
-        "EXTERN_ID": "CustomerId",
-    },
+    "mapping": dict(META_MAPPING),
     "default_country": "us",
     "segments": [SEGMENT],
     "consent": {"given_by": "dpo@example.com", "given_at": "2026-12-01T09:00:00Z"},
