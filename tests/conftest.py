@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from keyvault_fake import KeyVaultFake
 
 from shared import settings as settings_module
 from shared import storage
@@ -77,3 +78,19 @@ def env(azurite, emulator, monkeypatch):
     current = settings_module.load()
     storage.prepare(current)
     return current
+
+
+@pytest.fixture
+def vault():
+    """A local HTTPS fake of Key Vault's secrets API (tests/keyvault_fake.py)."""
+    with KeyVaultFake() as server:
+        yield server
+
+
+@pytest.fixture
+def fake():
+    """The product's clock replaced by one whose sleep advances time at once."""
+    from test_export_helpers import fake_time  # it imports this module's constants
+
+    with fake_time() as fake_clock:
+        yield fake_clock

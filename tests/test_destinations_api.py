@@ -10,7 +10,7 @@ from dataclasses import replace
 import azure.functions as func
 import pytest
 from conftest import APP_ID, APP_SECRET, TOKEN
-from keyvault_fake import KeyVaultFake, serving_the_app
+from keyvault_fake import serving_the_app
 
 import function_app
 from shared import clock, destinations, exports, locks, runs, settings, storage
@@ -30,12 +30,6 @@ DOCUMENT = {
     "consent": {"given_by": "dpo@example.com", "given_at": "2026-12-01T09:00:00Z"},
 }
 SYSTEM_USER_TOKEN = "EAAsystemuser0000000000000000001"
-
-
-@pytest.fixture
-def vault():
-    with KeyVaultFake() as server:
-        yield server
 
 
 @pytest.fixture

@@ -56,12 +56,6 @@ def current(env, monkeypatch):
 
 
 @pytest.fixture
-def fake():
-    with h.fake_time() as fake_clock:
-        yield fake_clock
-
-
-@pytest.fixture
 def on_fake_time(emulator, fake):
     """The emulator stamps its calls with the fake clock's time."""
     with h.emulator_on_product_time(emulator):

@@ -11,7 +11,7 @@ import azure.functions as func
 import pytest
 import requests
 from conftest import APP_SECRET
-from keyvault_fake import KeyVaultFake, serving_the_app
+from keyvault_fake import serving_the_app
 
 import function_app
 from shared import clock, destinations, oauth, settings, storage
@@ -37,12 +37,6 @@ class FrozenClock(clock.Clock):
 
     def time(self) -> float:
         return self.now_value
-
-
-@pytest.fixture
-def vault():
-    with KeyVaultFake() as server:
-        yield server
 
 
 @pytest.fixture

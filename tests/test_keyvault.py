@@ -45,12 +45,6 @@ def fake_clock():
     clock.use(previous)
 
 
-@pytest.fixture
-def vault():
-    with KeyVaultFake() as server:
-        yield server
-
-
 def vault_store(vault: KeyVaultFake, **overrides) -> SecretStore:
     loaded = settings.load({"KEY_VAULT_URL": vault.url})
     return SecretStore(

@@ -20,7 +20,7 @@ import azure.functions as func
 import pytest
 import requests
 from conftest import AD_ACCOUNT, APP_ID, APP_SECRET, TOKEN
-from keyvault_fake import KeyVaultFake, serving_the_app
+from keyvault_fake import serving_the_app
 
 import function_app
 from shared import clock, destinations, runs, settings, storage
@@ -100,12 +100,6 @@ def debug_logs(caplog):
         )
     )
     root.removeHandler(handler)
-
-
-@pytest.fixture
-def vault():
-    with KeyVaultFake() as server:
-        yield server
 
 
 def sha256(text: str) -> str:

@@ -11,7 +11,7 @@ import azure.functions as func
 import pytest
 import requests
 from conftest import APP_ID, APP_SECRET
-from keyvault_fake import KeyVaultFake, serving_the_app
+from keyvault_fake import serving_the_app
 
 import function_app
 from shared import destinations, oauth, settings, storage
@@ -28,12 +28,6 @@ DOCUMENT = {
     "consent": {"given_by": "dpo@example.com", "given_at": "2026-12-01T09:00:00Z"},
 }
 SIXTY_DAYS = 60 * 86400
-
-
-@pytest.fixture
-def vault():
-    with KeyVaultFake() as server:
-        yield server
 
 
 @pytest.fixture

@@ -33,12 +33,6 @@ def current(env, monkeypatch):
 
 
 @pytest.fixture
-def fake():
-    with h.fake_time() as fake_clock:
-        yield fake_clock
-
-
-@pytest.fixture
 def small_reads(current, monkeypatch):
     """Downloads in 4 KiB GETs: the SDK reads a small blob in one GET otherwise, and
     only a GET after the first sees (by its etag) that the blob was rewritten."""

@@ -38,12 +38,6 @@ def current(env, monkeypatch):
     return app_settings.load()
 
 
-@pytest.fixture
-def fake():
-    with h.fake_time() as fake_clock:
-        yield fake_clock
-
-
 # --- a canned Graph API and a rewriting proxy on 127.0.0.1 -------------------------
 
 
